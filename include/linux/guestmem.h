@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * guestmem in-kernel API: a guest physical address space for kernel code.
+ *
+ * A &struct guestmem is the same object user space reaches through an open
+ * /dev/guestmem file.  Kernel code creates one with guestmem_create() or
+ * takes a reference on a user's with guestmem_get_file()/guestmem_get_fd(),
+ * and then reads and writes guest memory by guest physical address (GPA).
+ * Accesses cross region boundaries transparently and are exact: the whole
+ * range must be backed (and writable, for writes) or nothing is transferred.
+ *
+ * Every function returns 0 or a negative errno matching the ioctls:
+ * -EINVAL, -EOVERFLOW (range wraps past 2^64), -EEXIST, -ENOENT,
+ * -ENXIO (unbacked guest byte), -EACCES (write to a read-only region),
+ * -EFAULT, -ENOSPC, -ENOMEM.  All of them may sleep.
+ */
+#ifndef _LINUX_GUESTMEM_H
+#define _LINUX_GUESTMEM_H
+
+#include <linux/types.h>
+#include <asm/byteorder.h>
+#include <uapi/linux/guestmem.h>
+
+struct file;
+struct guestmem;
+
+struct guestmem *guestmem_create(void);
+struct guestmem *guestmem_get_file(struct file *file);
+struct guestmem *guestmem_get_fd(int fd);
+void guestmem_get(struct guestmem *gm);
+void guestmem_put(struct guestmem *gm);
+
+int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *region);
+int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size);
+u64 guestmem_generation(struct guestmem *gm);
+
+int guestmem_read(struct guestmem *gm, u64 gpa, void *buf, size_t len);
+int guestmem_write(struct guestmem *gm, u64 gpa, const void *buf, size_t len);
+
+/**
+ * typedef guestmem_chunk_fn_t - callback of guestmem_walk_chunks()
+ * @kaddr: kernel address of the first byte of the chunk
+ * @gpa: guest physical address of the first byte of the chunk
+ * @len: number of bytes in the chunk (never 0)
+ * @priv: the caller's cookie
+ *
+ * Called with the region set pinned (SRCU): the chunk's memory cannot be
+ * freed until the callback returns.  The callback may sleep.
+ *
+ * Return: 0 to continue the walk, anything else to stop it and make
+ * guestmem_walk_chunks() return that value.
+ */
+typedef int (*guestmem_chunk_fn_t)(void *kaddr, u64 gpa, size_t len, void *priv);
+
+int guestmem_walk_chunks(struct guestmem *gm, u64 gpa, u64 len, bool write,
+			 guestmem_chunk_fn_t fn, void *priv);
+
+/**
+ * guestmem_read_obj - read a plain object from guest memory
+ * @gm: the address space
+ * @gpa: guest physical address of the object
+ * @ptr: pointer to the object to fill; sizeof(*@ptr) bytes are read
+ *
+ * The object must be plain data (no pointers the guest may not forge).
+ *
+ * Return: 0 or a negative errno as guestmem_read().
+ */
+#define guestmem_read_obj(gm, gpa, ptr) ({			\
+	typeof(ptr) __gm_obj = (ptr);					\
+									\
+	guestmem_read((gm), (gpa), __gm_obj, sizeof(*__gm_obj));	\
+})
+
+/**
+ * guestmem_write_obj - write a plain object to guest memory
+ * @gm: the address space
+ * @gpa: guest physical address of the object
+ * @ptr: pointer to the object; sizeof(*@ptr) bytes are written
+ *
+ * Return: 0 or a negative errno as guestmem_write().
+ */
+#define guestmem_write_obj(gm, gpa, ptr) ({			\
+	typeof(ptr) __gm_obj = (ptr);					\
+									\
+	guestmem_write((gm), (gpa), __gm_obj, sizeof(*__gm_obj));	\
+})
+
+/*
+ * Endian accessors: guestmem_read_le32(gm, gpa, &val) reads a little-endian
+ * 32-bit value at @gpa into the CPU-order @val; guestmem_write_be16(gm, gpa,
+ * val) stores @val big-endian.  No alignment is required.
+ */
+#define __GUESTMEM_ENDIAN_ACCESSORS(bits, end)			\
+static inline int guestmem_read_##end##bits(struct guestmem *gm,	\
+					     u64 gpa, typeof(u##bits) *val)	\
+{									\
+	__##end##bits raw;						\
+	int ret = guestmem_read(gm, gpa, &raw, sizeof(raw));		\
+									\
+	if (!ret)							\
+		*val = end##bits##_to_cpu(raw);				\
+	return ret;							\
+}									\
+static inline int guestmem_write_##end##bits(struct guestmem *gm,	\
+					      u64 gpa, u##bits val)	\
+{									\
+	__##end##bits raw = cpu_to_##end##bits(val);			\
+									\
+	return guestmem_write(gm, gpa, &raw, sizeof(raw));		\
+}
+
+__GUESTMEM_ENDIAN_ACCESSORS(16, le)
+__GUESTMEM_ENDIAN_ACCESSORS(32, le)
+__GUESTMEM_ENDIAN_ACCESSORS(64, le)
+__GUESTMEM_ENDIAN_ACCESSORS(16, be)
+__GUESTMEM_ENDIAN_ACCESSORS(32, be)
+__GUESTMEM_ENDIAN_ACCESSORS(64, be)
+
+#undef __GUESTMEM_ENDIAN_ACCESSORS
+
+#endif /* _LINUX_GUESTMEM_H */

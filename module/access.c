@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * GPA accesses: one walk over the region snapshot serves every path (ioctls,
+ * the read/write family, the in-kernel API).  An access first measures how
+ * much of its range is usable, so that an exact access moves no byte unless
+ * all of it can move, then hands each contiguous piece to an actor.
+ */
+#include <linux/sched.h>
+#include <linux/uaccess.h>
+#include "internal.h"
+
+/*
+ * How many leading bytes of [gpa, gpa + len) are backed (and writable, for
+ * a write).  *err says why the rest is not: -ENXIO or -EACCES.
+ */
+static u64 gm_usable(struct guestmem *gm, struct gm_set *set, u64 gpa, u64 len,
+		     bool write, unsigned int *first, int *err)
+{
+	struct gm_region *r;
+	unsigned int i;
+	u64 usable = 0;
+
+	*err = 0;
+	r = gm_lookup(gm, set, gpa, &i);
+	if (!r) {
+		*err = -ENXIO;
+		return 0;
+	}
+	*first = i;
+	for (;;) {
+		u64 cur = gpa + usable, in_region;
+
+		if (write && (r->flags & GUESTMEM_REGION_READONLY)) {
+			*err = -EACCES;
+			return usable;
+		}
+		in_region = r->last - cur + 1;
+		if (in_region >= len - usable)
+			return len;
+		usable += in_region;
+		if (++i >= set->count || set->regions[i]->gpa != gpa + usable) {
+			*err = -ENXIO;
+			return usable;
+		}
+		r = set->regions[i];
+	}
+}
+
+/**
+ * gm_access - move bytes between a GPA range and a caller's buffer
+ * @gm: the space
+ * @gpa: first guest byte
+ * @len: number of bytes
+ * @write: true to write guest memory
+ * @partial: false for exact semantics (all or nothing up front), true to
+ *	move up to the first unbacked or read-only byte
+ * @actor: moves each contiguous chunk
+ * @ctx: passed to @actor
+ * @done: out: bytes moved
+ *
+ * Return: 0, -EOVERFLOW, -ENXIO, -EACCES, or -EFAULT when @actor fails
+ * (then *@done counts the bytes moved before the fault).
+ */
+int gm_access(struct guestmem *gm, u64 gpa, u64 len, bool write, bool partial,
+	      gm_actor_t actor, void *ctx, u64 *done)
+{
+	struct gm_set *set;
+	unsigned int i = 0;
+	u64 moved = 0;
+	int idx, ret;
+
+	*done = 0;
+	ret = gm_check_range(gpa, len);
+	if (ret || !len)
+		return ret;
+
+	idx = srcu_read_lock(&gm->srcu);
+	set = gm_set_deref(gm);
+	len = min(len, gm_usable(gm, set, gpa, len, write, &i, &ret));
+	if (ret && (!partial || !len))
+		goto out;
+	ret = 0;
+
+	while (moved < len) {
+		struct gm_region *r = set->regions[i++];
+		u64 offset = gpa + moved - r->gpa;
+		u64 chunk = min(r->size - offset, len - moved);
+		size_t left;
+
+		left = actor(r->kaddr + offset, chunk, moved, ctx);
+		if (write && chunk > left)
+			gm_region_mark_dirty(r, offset, chunk - left);
+		moved += chunk - left;
+		if (left) {
+			ret = -EFAULT;
+			break;
+		}
+		if (moved < len)
+			cond_resched();
+	}
+	*done = moved;
+out:
+	srcu_read_unlock(&gm->srcu, idx);
+	return ret;
+}
+
+/* @ctx points to the user buffer's address (a char __user *). */
+size_t gm_actor_copy_to_user(void *kaddr, size_t len, u64 offset, void *ctx)
+{
+	char __user *ubuf = *(char __user **)ctx;
+
+	return copy_to_user(ubuf + offset, kaddr, len);
+}
+
+size_t gm_actor_copy_from_user(void *kaddr, size_t len, u64 offset, void *ctx)
+{
+	const char __user *ubuf = *(char __user **)ctx;
+
+	return copy_from_user(kaddr, ubuf + offset, len);
+}
+
+static size_t gm_actor_memcpy_from_guest(void *kaddr, size_t len, u64 offset,
+					 void *ctx)
+{
+	memcpy((char *)ctx + offset, kaddr, len);
+	return 0;
+}
+
+static size_t gm_actor_memcpy_to_guest(void *kaddr, size_t len, u64 offset,
+				       void *ctx)
+{
+	memcpy(kaddr, (const char *)ctx + offset, len);
+	return 0;
+}
+
+/**
+ * guestmem_read - read guest memory into a kernel buffer
+ * @gm: the space
+ * @gpa: first guest byte
+ * @buf: destination
+ * @len: number of bytes; 0 succeeds without access
+ *
+ * Exact: the range may cross any number of adjacent regions, but if any
+ * byte is unbacked nothing is read.
+ *
+ * Return: 0, -EOVERFLOW (range wraps) or -ENXIO (unbacked byte).
+ */
+int guestmem_read(struct guestmem *gm, u64 gpa, void *buf, size_t len)
+{
+	u64 done;
+
+	return gm_access(gm, gpa, len, false, false,
+			 gm_actor_memcpy_from_guest, buf, &done);
+}
+EXPORT_SYMBOL_GPL(guestmem_read);
+
+/**
+ * guestmem_write - write a kernel buffer to guest memory
+ * @gm: the space
+ * @gpa: first guest byte
+ * @buf: source
+ * @len: number of bytes; 0 succeeds without access
+ *
+ * Exact: nothing is written unless every byte is backed and writable.
+ * Pages of dirty-logged regions are marked dirty.
+ *
+ * Return: 0, -EOVERFLOW, -ENXIO or -EACCES (read-only region).
+ */
+int guestmem_write(struct guestmem *gm, u64 gpa, const void *buf, size_t len)
+{
+	u64 done;
+
+	return gm_access(gm, gpa, len, true, false, gm_actor_memcpy_to_guest,
+			 (void *)buf, &done);
+}
+EXPORT_SYMBOL_GPL(guestmem_write);
+
+struct gm_chunk_walk {
+	guestmem_chunk_fn_t fn;
+	void *priv;
+	u64 gpa;
+	int ret;
+};
+
+static size_t gm_actor_chunk(void *kaddr, size_t len, u64 offset, void *ctx)
+{
+	struct gm_chunk_walk *walk = ctx;
+
+	walk->ret = walk->fn(kaddr, walk->gpa + offset, len, walk->priv);
+	/* Any non-zero return stops the walk: report "nothing moved". */
+	return walk->ret ? len : 0;
+}
+
+/**
+ * guestmem_walk_chunks - visit each contiguous piece of a GPA range
+ * @gm: the space
+ * @gpa: first guest byte
+ * @len: number of bytes; 0 succeeds without calling @fn
+ * @write: the caller will write through the chunks: the range must be
+ *	writable, and pages of dirty-logged regions are marked dirty
+ * @fn: called in GPA order with each piece's kernel address and length
+ * @priv: passed to @fn
+ *
+ * The analog of vm-memory's try_access(): a range spanning several regions
+ * comes out as one chunk per region.  Exact: @fn is not called at all
+ * unless the whole range is backed (and writable, if @write).
+ *
+ * Return: 0, -EOVERFLOW, -ENXIO, -EACCES, or the first non-zero value
+ * returned by @fn (which ends the walk).
+ */
+int guestmem_walk_chunks(struct guestmem *gm, u64 gpa, u64 len, bool write,
+			 guestmem_chunk_fn_t fn, void *priv)
+{
+	struct gm_chunk_walk walk = { .fn = fn, .priv = priv, .gpa = gpa };
+	u64 done;
+	int ret;
+
+	ret = gm_access(gm, gpa, len, write, false, gm_actor_chunk, &walk,
+			&done);
+	return walk.ret ? walk.ret : ret;
+}
+EXPORT_SYMBOL_GPL(guestmem_walk_chunks);

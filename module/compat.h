@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Small helpers hiding the differences between the kernel lines guestmem
+ * builds against (Debian's 6.1 and 6.12).
+ */
+#ifndef _GUESTMEM_COMPAT_H
+#define _GUESTMEM_COMPAT_H
+
+#include <linux/fs.h>
+#include <linux/mm.h>
+
+/*
+ * Unsigned-offset files (positions are GPAs up to 2^64 - 1): 6.12 marks the
+ * file_operations with FOP_UNSIGNED_OFFSET, 6.1 marks each open file with
+ * FMODE_UNSIGNED_OFFSET.
+ */
+#ifdef FOP_UNSIGNED_OFFSET
+#define GM_FOP_UNSIGNED_OFFSET	.fop_flags = FOP_UNSIGNED_OFFSET,
+static inline void gm_file_set_unsigned_offset(struct file *file)
+{
+}
+#else
+#define GM_FOP_UNSIGNED_OFFSET
+static inline void gm_file_set_unsigned_offset(struct file *file)
+{
+	file->f_mode |= FMODE_UNSIGNED_OFFSET;
+}
+#endif
+
+/*
+ * 6.3 made vma->vm_flags read-only outside vm_flags_set()/vm_flags_clear();
+ * module/Kbuild probes the headers for it (GM_HAVE_VM_FLAGS_SET).
+ */
+static inline void gm_vma_set_flags(struct vm_area_struct *vma, vm_flags_t flags)
+{
+#ifdef GM_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+#endif /* _GUESTMEM_COMPAT_H */

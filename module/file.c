@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The /dev/guestmem file: one space per open, the read/write family with
+ * the file position as GPA, lseek, and mmap with the file offset as GPA.
+ */
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/pfn_t.h>
+#include <linux/uio.h>
+#include <linux/vmalloc.h>
+#include "compat.h"
+#include "internal.h"
+
+/* The space's mappings hold no page cache: nothing to operate on. */
+static const struct address_space_operations gm_aops;
+
+static int gm_open(struct inode *inode, struct file *file)
+{
+	struct guestmem *gm = gm_alloc();
+
+	if (!gm)
+		return -ENOMEM;
+	file->private_data = gm;
+	/*
+	 * Mappings of this file are this space's alone, so that removing a
+	 * region zaps exactly them (as /dev/mem does with its own mapping).
+	 */
+	gm->mapping.host = inode;
+	gm->mapping.a_ops = &gm_aops;
+	file->f_mapping = &gm->mapping;
+	gm_file_set_unsigned_offset(file);
+	return 0;
+}
+
+static int gm_release(struct inode *inode, struct file *file)
+{
+	guestmem_put(file->private_data);
+	return 0;
+}
+
+static size_t gm_actor_copy_to_iter(void *kaddr, size_t len, u64 offset,
+				    void *ctx)
+{
+	return len - copy_to_iter(kaddr, len, ctx);
+}
+
+static size_t gm_actor_copy_from_iter(void *kaddr, size_t len, u64 offset,
+				      void *ctx)
+{
+	return len - copy_from_iter(kaddr, len, ctx);
+}
+
+/*
+ * read()/write() family: partial semantics.  A short count stops at a hole,
+ * a read-only byte (writes) or a fault in the user buffer; an error is
+ * returned only when the first byte cannot move.
+ */
+static ssize_t gm_rw_iter(struct kiocb *iocb, struct iov_iter *iter, bool write)
+{
+	struct guestmem *gm = iocb->ki_filp->private_data;
+	u64 done;
+	int ret;
+
+	ret = gm_access(gm, (u64)iocb->ki_pos, iov_iter_count(iter), write, true,
+			write ? gm_actor_copy_from_iter : gm_actor_copy_to_iter,
+			iter, &done);
+	if (done) {
+		iocb->ki_pos = (loff_t)((u64)iocb->ki_pos + done);
+		return done;
+	}
+	return ret;
+}
+
+static ssize_t gm_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	return gm_rw_iter(iocb, to, false);
+}
+
+static ssize_t gm_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	return gm_rw_iter(iocb, from, true);
+}
+
+/* First unbacked GPA at or after @gpa; false if backed up to 2^64 - 1. */
+static bool gm_find_hole(struct guestmem *gm, struct gm_set *set, u64 gpa,
+			 u64 *hole)
+{
+	struct gm_region *r;
+	unsigned int i;
+
+	r = gm_lookup(gm, set, gpa, &i);
+	if (!r) {
+		*hole = gpa;
+		return true;
+	}
+	while (i + 1 < set->count && r->last != U64_MAX &&
+	       set->regions[i + 1]->gpa == r->last + 1)
+		r = set->regions[++i];
+	if (r->last == U64_MAX)
+		return false;
+	*hole = r->last + 1;
+	return true;
+}
+
+static loff_t gm_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct guestmem *gm = file->private_data;
+	struct gm_set *set;
+	bool found;
+	u64 pos;
+	int idx;
+
+	switch (whence) {
+	case SEEK_SET:
+		pos = (u64)offset;
+		break;
+	case SEEK_CUR:
+		pos = (u64)file->f_pos + (u64)offset;
+		/* Moving past either end of the 64-bit space. */
+		if (offset > 0 ? pos < (u64)file->f_pos : pos > (u64)file->f_pos)
+			return -EINVAL;
+		break;
+	case SEEK_DATA:
+	case SEEK_HOLE:
+		idx = srcu_read_lock(&gm->srcu);
+		set = gm_set_deref(gm);
+		if (whence == SEEK_DATA)
+			pos = gm_next_region_start(set, (u64)offset, &found);
+		else
+			found = gm_find_hole(gm, set, (u64)offset, &pos);
+		srcu_read_unlock(&gm->srcu, idx);
+		if (!found)
+			return -ENXIO;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return vfs_setpos(file, (loff_t)pos, LLONG_MAX);
+}
+
+static unsigned long gm_region_pfn(struct gm_region *r, u64 offset)
+{
+	if (r->backing == GUESTMEM_BACKING_USER)
+		return page_to_pfn(r->pages[offset >> PAGE_SHIFT]);
+	return vmalloc_to_pfn(r->kaddr + offset);
+}
+
+/*
+ * Page fault in a mapping: look the GPA up under SRCU and insert the
+ * backing page.  Region removal unpublishes, waits for SRCU readers (so for
+ * this handler) and then zaps the range, so a PTE inserted here never
+ * outlives the memory it points to.  PTEs start read-only (the mapping is
+ * write-notified); writes go through gm_pfn_mkwrite() or come here as
+ * write faults.
+ */
+static vm_fault_t gm_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct guestmem *gm = vma->vm_file->private_data;
+	u64 gpa = (u64)vmf->pgoff << PAGE_SHIFT;
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+	struct gm_region *r;
+	struct gm_set *set;
+	unsigned int i;
+	vm_fault_t ret;
+	int idx;
+
+	idx = srcu_read_lock(&gm->srcu);
+	set = gm_set_deref(gm);
+	r = gm_lookup(gm, set, gpa, &i);
+	if (!r || (write && (r->flags & GUESTMEM_REGION_READONLY)))
+		ret = VM_FAULT_SIGBUS;
+	else
+		ret = vmf_insert_mixed(vma, vmf->address,
+				       pfn_to_pfn_t(gm_region_pfn(r, gpa - r->gpa)));
+	srcu_read_unlock(&gm->srcu, idx);
+	return ret;
+}
+
+/* First write to a present, read-only PTE of a shared writable mapping. */
+static vm_fault_t gm_pfn_mkwrite(struct vm_fault *vmf)
+{
+	struct guestmem *gm = vmf->vma->vm_file->private_data;
+	u64 gpa = (u64)vmf->pgoff << PAGE_SHIFT;
+	struct gm_region *r;
+	unsigned int i;
+	vm_fault_t ret = 0;
+	int idx;
+
+	idx = srcu_read_lock(&gm->srcu);
+	r = gm_lookup(gm, gm_set_deref(gm), gpa, &i);
+	if (!r || (r->flags & GUESTMEM_REGION_READONLY))
+		ret = VM_FAULT_SIGBUS;
+	else
+		gm_region_mark_dirty(r, gpa - r->gpa, PAGE_SIZE);
+	srcu_read_unlock(&gm->srcu, idx);
+	return ret;
+}
+
+static const struct vm_operations_struct gm_vm_ops = {
+	.fault = gm_fault,
+	.pfn_mkwrite = gm_pfn_mkwrite,
+};
+
+static int gm_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	/*
+	 * Special PTEs without struct page references: the pages belong to
+	 * the region, which outlives every PTE pointing at it.
+	 */
+	gm_vma_set_flags(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &gm_vm_ops;
+	return 0;
+}
+
+const struct file_operations gm_fops = {
+	.owner = THIS_MODULE,
+	GM_FOP_UNSIGNED_OFFSET
+	.open = gm_open,
+	.release = gm_release,
+	.llseek = gm_llseek,
+	.read_iter = gm_read_iter,
+	.write_iter = gm_write_iter,
+	.unlocked_ioctl = gm_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = gm_mmap,
+	.fsync = noop_fsync,
+};

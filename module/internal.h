@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * guestmem internals shared by the module's files.
+ */
+#ifndef _GUESTMEM_INTERNAL_H
+#define _GUESTMEM_INTERNAL_H
+
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/srcu.h>
+#include <linux/types.h>
+#include <linux/guestmem.h>
+
+struct mm_struct;
+struct page;
+
+/**
+ * struct gm_region - one region of a space, immutable once published
+ * @gpa: first guest physical address
+ * @last: last guest physical address (@gpa + @size - 1, never wraps)
+ * @size: size in bytes, page aligned
+ * @user_addr: start of the user range for %GUESTMEM_BACKING_USER, else 0
+ * @backing: %GUESTMEM_BACKING_*
+ * @flags: %GUESTMEM_REGION_*
+ * @kaddr: kernel mapping of the whole region (vmalloc, or vmap of @pages)
+ * @pages: %GUESTMEM_BACKING_USER: the long-term pinned user pages
+ * @npages: number of pages in the region
+ * @mm: %GUESTMEM_BACKING_USER: the mm charged with @npages of locked_vm
+ * @dirty_bitmap: %GUESTMEM_REGION_DIRTY_LOG: one bit per page written
+ */
+struct gm_region {
+	u64 gpa;
+	u64 last;
+	u64 size;
+	u64 user_addr;
+	u32 backing;
+	u32 flags;
+	void *kaddr;
+	struct page **pages;
+	unsigned long npages;
+	struct mm_struct *mm;
+	unsigned long *dirty_bitmap;
+};
+
+/**
+ * struct gm_set - an immutable snapshot of a space's regions
+ * @rcu: frees the snapshot once no SRCU reader can see it
+ * @count: number of regions
+ * @total_size: sum of the region sizes
+ * @generation: the space's generation when this snapshot was published
+ * @regions: @count regions sorted by GPA, non-overlapping
+ */
+struct gm_set {
+	struct rcu_head rcu;
+	unsigned int count;
+	u64 total_size;
+	u64 generation;
+	struct gm_region *regions[];
+};
+
+/**
+ * struct guestmem - a guest physical address space
+ * @ref: references: the owning file, in-kernel users
+ * @lock: serialises region updates (never taken by readers)
+ * @set: the published region snapshot, read under @srcu
+ * @srcu: protects readers of @set, who may sleep
+ * @hint: index of the region of the last successful lookup (racy hint)
+ * @mapping: the address_space of the owning file's mappings, so that
+ *	removing a region zaps exactly this space's PTEs
+ */
+struct guestmem {
+	struct kref ref;
+	struct mutex lock;		/* serialises region updates */
+	struct gm_set __rcu *set;
+	struct srcu_struct srcu;
+	unsigned int hint;
+	struct address_space mapping;
+};
+
+extern unsigned int guestmem_max_regions;
+
+/* space.c */
+struct gm_region *gm_lookup(struct guestmem *gm, struct gm_set *set, u64 gpa,
+			    unsigned int *index);
+u64 gm_next_region_start(struct gm_set *set, u64 gpa, bool *found);
+int gm_check_range(u64 gpa, u64 len);
+
+static inline struct gm_set *gm_set_deref(struct guestmem *gm)
+{
+	return srcu_dereference(gm->set, &gm->srcu);
+}
+
+/* region.c */
+int gm_region_validate(const struct guestmem_region *desc);
+struct gm_region *gm_region_create(const struct guestmem_region *desc);
+void gm_region_destroy(struct gm_region *r);
+void gm_region_mark_dirty(struct gm_region *r, u64 offset, u64 len);
+
+/* access.c */
+
+/**
+ * typedef gm_actor_t - moves one chunk between guest memory and a buffer
+ * @kaddr: kernel address of the guest bytes
+ * @len: bytes to move
+ * @offset: offset of this chunk from the start of the access
+ * @ctx: the caller's buffer description
+ *
+ * Return: the number of bytes that could NOT be moved (0 on success), as
+ * copy_to_user() does.
+ */
+typedef size_t (*gm_actor_t)(void *kaddr, size_t len, u64 offset, void *ctx);
+
+int gm_access(struct guestmem *gm, u64 gpa, u64 len, bool write, bool partial,
+	      gm_actor_t actor, void *ctx, u64 *done);
+
+/* Actors for a user buffer: @ctx points to a char __user * */
+size_t gm_actor_copy_to_user(void *kaddr, size_t len, u64 offset, void *ctx);
+size_t gm_actor_copy_from_user(void *kaddr, size_t len, u64 offset, void *ctx);
+
+/* ioctl.c */
+long gm_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* file.c */
+extern const struct file_operations gm_fops;
+
+/* main.c */
+struct guestmem *gm_alloc(void);
+
+#endif /* _GUESTMEM_INTERNAL_H */

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctl ABI of uapi/linux/guestmem.h.
+ */
+#include <linux/fs.h>
+#include <linux/uaccess.h>
+#include "internal.h"
+
+static int gm_ioctl_get_info(struct guestmem *gm, void __user *argp)
+{
+	struct guestmem_info info;
+	struct gm_set *set;
+	int idx;
+
+	memset(&info, 0, sizeof(info));
+	idx = srcu_read_lock(&gm->srcu);
+	set = gm_set_deref(gm);
+	info.api_version = GUESTMEM_API_VERSION;
+	info.num_regions = set->count;
+	info.total_size = set->total_size;
+	info.generation = set->generation;
+	srcu_read_unlock(&gm->srcu, idx);
+	info.features = 0;
+
+	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static int gm_ioctl_add_region(struct guestmem *gm, void __user *argp)
+{
+	struct guestmem_region desc;
+
+	if (copy_from_user(&desc, argp, sizeof(desc)))
+		return -EFAULT;
+	return guestmem_add_region(gm, &desc);
+}
+
+static int gm_ioctl_remove_region(struct guestmem *gm, void __user *argp)
+{
+	struct guestmem_region desc;
+
+	if (copy_from_user(&desc, argp, sizeof(desc)))
+		return -EFAULT;
+	if (desc.reserved[0] || desc.reserved[1])
+		return -EINVAL;
+	return guestmem_remove_region(gm, desc.gpa, desc.size);
+}
+
+static int gm_ioctl_get_regions(struct guestmem *gm, void __user *argp)
+{
+	struct guestmem_region_list list;
+	struct guestmem_region __user *out;
+	struct gm_set *set;
+	unsigned int i, n;
+	int idx, ret = 0;
+
+	if (copy_from_user(&list, argp, sizeof(list)))
+		return -EFAULT;
+	if (list.reserved)
+		return -EINVAL;
+	out = u64_to_user_ptr(list.regions);
+
+	idx = srcu_read_lock(&gm->srcu);
+	set = gm_set_deref(gm);
+	n = min(list.count, set->count);
+	for (i = 0; i < n; i++) {
+		struct gm_region *r = set->regions[i];
+		struct guestmem_region entry;
+
+		memset(&entry, 0, sizeof(entry));
+		entry.gpa = r->gpa;
+		entry.size = r->size;
+		entry.user_addr = r->user_addr;
+		entry.backing = r->backing;
+		entry.flags = r->flags;
+		if (copy_to_user(out + i, &entry, sizeof(entry))) {
+			ret = -EFAULT;
+			break;
+		}
+	}
+	list.count = set->count;
+	srcu_read_unlock(&gm->srcu, idx);
+	if (ret)
+		return ret;
+
+	if (put_user(list.count, &((struct guestmem_region_list __user *)argp)->count))
+		return -EFAULT;
+	return 0;
+}
+
+static int gm_ioctl_io(struct guestmem *gm, void __user *argp, bool write)
+{
+	struct guestmem_io io;
+	char __user *ubuf;
+	u64 done;
+	int ret;
+
+	if (copy_from_user(&io, argp, sizeof(io)))
+		return -EFAULT;
+	if (io.reserved || (io.flags & ~GUESTMEM_IO_PARTIAL))
+		return -EINVAL;
+
+	ubuf = u64_to_user_ptr(io.buf);
+	ret = gm_access(gm, io.gpa, io.len, write, io.flags & GUESTMEM_IO_PARTIAL,
+			write ? gm_actor_copy_from_user : gm_actor_copy_to_user,
+			&ubuf, &done);
+
+	if (put_user(done, &((struct guestmem_io __user *)argp)->done))
+		return -EFAULT;
+	return ret;
+}
+
+/**
+ * gm_ioctl - dispatch the ioctls of a space's file
+ * @file: the /dev/guestmem file
+ * @cmd: ioctl number
+ * @arg: user pointer to the ioctl's structure
+ *
+ * Return: 0 or a negative errno; -ENOTTY for unknown ioctls.
+ */
+long gm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct guestmem *gm = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case GUESTMEM_GET_INFO:
+		return gm_ioctl_get_info(gm, argp);
+	case GUESTMEM_ADD_REGION:
+		return gm_ioctl_add_region(gm, argp);
+	case GUESTMEM_REMOVE_REGION:
+		return gm_ioctl_remove_region(gm, argp);
+	case GUESTMEM_GET_REGIONS:
+		return gm_ioctl_get_regions(gm, argp);
+	case GUESTMEM_READ:
+		return gm_ioctl_io(gm, argp, false);
+	case GUESTMEM_WRITE:
+		return gm_ioctl_io(gm, argp, true);
+	default:
+		return -ENOTTY;
+	}
+}

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * guestmem: a guest physical address space for processes and kernel code.
+ *
+ * Module entry: the /dev/guestmem misc device and the module parameters.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/build_bug.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/stddef.h>
+#include "internal.h"
+
+static int gm_set_max_regions(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint(val, 0, &n);
+	if (ret)
+		return ret;
+	if (!n || n > INT_MAX / sizeof(void *))
+		return -EINVAL;
+	WRITE_ONCE(guestmem_max_regions, n);
+	return 0;
+}
+
+static const struct kernel_param_ops gm_max_regions_ops = {
+	.set = gm_set_max_regions,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_regions, &gm_max_regions_ops, &guestmem_max_regions, 0644);
+MODULE_PARM_DESC(max_regions,
+		 "Maximum number of regions per address space (default 32768)");
+
+static struct miscdevice gm_miscdev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "guestmem",
+	.fops = &gm_fops,
+	.mode = 0600,
+};
+
+/* The uapi layout of DESIGN.md, checked at build time. */
+#define GM_CHECK_OFFSET(type, field, off) \
+	static_assert(offsetof(struct type, field) == (off))
+
+static_assert(sizeof(struct guestmem_region) == 48);
+GM_CHECK_OFFSET(guestmem_region, gpa, 0);
+GM_CHECK_OFFSET(guestmem_region, size, 8);
+GM_CHECK_OFFSET(guestmem_region, user_addr, 16);
+GM_CHECK_OFFSET(guestmem_region, backing, 24);
+GM_CHECK_OFFSET(guestmem_region, flags, 28);
+GM_CHECK_OFFSET(guestmem_region, reserved, 32);
+static_assert(sizeof(struct guestmem_region_list) == 16);
+GM_CHECK_OFFSET(guestmem_region_list, count, 0);
+GM_CHECK_OFFSET(guestmem_region_list, reserved, 4);
+GM_CHECK_OFFSET(guestmem_region_list, regions, 8);
+static_assert(sizeof(struct guestmem_info) == 64);
+GM_CHECK_OFFSET(guestmem_info, api_version, 0);
+GM_CHECK_OFFSET(guestmem_info, num_regions, 4);
+GM_CHECK_OFFSET(guestmem_info, total_size, 8);
+GM_CHECK_OFFSET(guestmem_info, generation, 16);
+GM_CHECK_OFFSET(guestmem_info, features, 24);
+GM_CHECK_OFFSET(guestmem_info, reserved, 32);
+static_assert(sizeof(struct guestmem_io) == 40);
+GM_CHECK_OFFSET(guestmem_io, gpa, 0);
+GM_CHECK_OFFSET(guestmem_io, len, 8);
+GM_CHECK_OFFSET(guestmem_io, buf, 16);
+GM_CHECK_OFFSET(guestmem_io, flags, 24);
+GM_CHECK_OFFSET(guestmem_io, reserved, 28);
+GM_CHECK_OFFSET(guestmem_io, done, 32);
+static_assert(sizeof(struct guestmem_batch_op) == 32);
+GM_CHECK_OFFSET(guestmem_batch_op, op, 0);
+GM_CHECK_OFFSET(guestmem_batch_op, flags, 4);
+GM_CHECK_OFFSET(guestmem_batch_op, gpa, 8);
+GM_CHECK_OFFSET(guestmem_batch_op, len, 16);
+GM_CHECK_OFFSET(guestmem_batch_op, buf, 24);
+static_assert(sizeof(struct guestmem_batch) == 24);
+GM_CHECK_OFFSET(guestmem_batch, ops, 0);
+GM_CHECK_OFFSET(guestmem_batch, count, 8);
+GM_CHECK_OFFSET(guestmem_batch, flags, 12);
+GM_CHECK_OFFSET(guestmem_batch, done, 16);
+GM_CHECK_OFFSET(guestmem_batch, reserved, 20);
+static_assert(sizeof(struct guestmem_atomic) == 40);
+GM_CHECK_OFFSET(guestmem_atomic, gpa, 0);
+GM_CHECK_OFFSET(guestmem_atomic, value, 8);
+GM_CHECK_OFFSET(guestmem_atomic, expected, 16);
+GM_CHECK_OFFSET(guestmem_atomic, size, 24);
+GM_CHECK_OFFSET(guestmem_atomic, op, 28);
+GM_CHECK_OFFSET(guestmem_atomic, flags, 32);
+GM_CHECK_OFFSET(guestmem_atomic, reserved, 36);
+static_assert(sizeof(struct guestmem_fill) == 24);
+GM_CHECK_OFFSET(guestmem_fill, gpa, 0);
+GM_CHECK_OFFSET(guestmem_fill, len, 8);
+GM_CHECK_OFFSET(guestmem_fill, value, 16);
+GM_CHECK_OFFSET(guestmem_fill, flags, 20);
+static_assert(sizeof(struct guestmem_copy) == 32);
+GM_CHECK_OFFSET(guestmem_copy, dst, 0);
+GM_CHECK_OFFSET(guestmem_copy, src, 8);
+GM_CHECK_OFFSET(guestmem_copy, len, 16);
+GM_CHECK_OFFSET(guestmem_copy, flags, 24);
+GM_CHECK_OFFSET(guestmem_copy, reserved, 28);
+static_assert(sizeof(struct guestmem_dirty_log) == 32);
+GM_CHECK_OFFSET(guestmem_dirty_log, gpa, 0);
+GM_CHECK_OFFSET(guestmem_dirty_log, size, 8);
+GM_CHECK_OFFSET(guestmem_dirty_log, bitmap, 16);
+GM_CHECK_OFFSET(guestmem_dirty_log, flags, 24);
+GM_CHECK_OFFSET(guestmem_dirty_log, reserved, 28);
+
+static int __init gm_init(void)
+{
+	int ret = misc_register(&gm_miscdev);
+
+	if (ret)
+		pr_err("cannot register /dev/guestmem: %d\n", ret);
+	return ret;
+}
+
+static void __exit gm_exit(void)
+{
+	misc_deregister(&gm_miscdev);
+}
+
+module_init(gm_init);
+module_exit(gm_exit);
+
+MODULE_DESCRIPTION("Guest physical address spaces for processes and kernel code");
+MODULE_AUTHOR("guestmem developers");
+MODULE_LICENSE("GPL");

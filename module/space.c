@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The address space: its region set, published RCU-style to lock-free
+ * readers (SRCU, since readers may sleep copying to and from user memory),
+ * and the updates that replace it.
+ */
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include "internal.h"
+
+unsigned int guestmem_max_regions = 32768;
+
+/**
+ * gm_check_range - validate a GPA range
+ * @gpa: first byte
+ * @len: number of bytes, may be 0
+ *
+ * Return: 0, or -EOVERFLOW if the last byte would pass 2^64 - 1.
+ */
+int gm_check_range(u64 gpa, u64 len)
+{
+	if (len && len - 1 > U64_MAX - gpa)
+		return -EOVERFLOW;
+	return 0;
+}
+
+/* Index of the first region whose last byte is at or after @gpa. */
+static unsigned int gm_set_search(struct gm_set *set, u64 gpa)
+{
+	unsigned int lo = 0, hi = set->count;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (set->regions[mid]->last < gpa)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/**
+ * gm_lookup - find the region holding a GPA
+ * @gm: the space
+ * @set: a snapshot of its regions, held under SRCU
+ * @gpa: the address
+ * @index: out: the region's index in @set (only when found)
+ *
+ * Tries the region of the previous lookup first, then binary search.
+ *
+ * Return: the region, or NULL if @gpa is unbacked.
+ */
+struct gm_region *gm_lookup(struct guestmem *gm, struct gm_set *set, u64 gpa,
+			    unsigned int *index)
+{
+	unsigned int i = READ_ONCE(gm->hint);
+	struct gm_region *r;
+
+	if (i < set->count) {
+		r = set->regions[i];
+		if (gpa >= r->gpa && gpa <= r->last)
+			goto found;
+	}
+	i = gm_set_search(set, gpa);
+	if (i >= set->count)
+		return NULL;
+	r = set->regions[i];
+	if (gpa < r->gpa)
+		return NULL;
+	WRITE_ONCE(gm->hint, i);
+found:
+	*index = i;
+	return r;
+}
+
+/**
+ * gm_next_region_start - find the first backed GPA at or after @gpa
+ * @set: a snapshot of the regions
+ * @gpa: where to start
+ * @found: out: false if no backed byte lies at or after @gpa
+ *
+ * Return: the first backed GPA >= @gpa (when *@found).
+ */
+u64 gm_next_region_start(struct gm_set *set, u64 gpa, bool *found)
+{
+	unsigned int i = gm_set_search(set, gpa);
+
+	*found = i < set->count;
+	if (!*found)
+		return 0;
+	return max(gpa, set->regions[i]->gpa);
+}
+
+static struct gm_set *gm_set_alloc(unsigned int count)
+{
+	struct gm_set *set;
+
+	set = kvzalloc(struct_size(set, regions, count), GFP_KERNEL_ACCOUNT);
+	if (set)
+		set->count = count;
+	return set;
+}
+
+static void gm_set_free_rcu(struct rcu_head *rcu)
+{
+	kvfree(container_of(rcu, struct gm_set, rcu));
+}
+
+/**
+ * gm_alloc - allocate an empty space
+ *
+ * Return: the space with one reference, or NULL.
+ */
+struct guestmem *gm_alloc(void)
+{
+	struct guestmem *gm;
+	struct gm_set *set;
+
+	gm = kzalloc(sizeof(*gm), GFP_KERNEL_ACCOUNT);
+	if (!gm)
+		return NULL;
+	set = gm_set_alloc(0);
+	if (!set)
+		goto free_gm;
+	if (init_srcu_struct(&gm->srcu))
+		goto free_set;
+	kref_init(&gm->ref);
+	mutex_init(&gm->lock);
+	address_space_init_once(&gm->mapping);
+	RCU_INIT_POINTER(gm->set, set);
+	return gm;
+
+free_set:
+	kvfree(set);
+free_gm:
+	kfree(gm);
+	return NULL;
+}
+
+static void gm_release(struct kref *ref)
+{
+	struct guestmem *gm = container_of(ref, struct guestmem, ref);
+	struct gm_set *set = rcu_dereference_protected(gm->set, true);
+	unsigned int i;
+
+	/* No reader is left: every reader holds a reference. */
+	for (i = 0; i < set->count; i++)
+		gm_region_destroy(set->regions[i]);
+	srcu_barrier(&gm->srcu);
+	cleanup_srcu_struct(&gm->srcu);
+	kvfree(set);
+	mutex_destroy(&gm->lock);
+	kfree(gm);
+}
+
+/**
+ * guestmem_create - create an empty guest physical address space
+ *
+ * The space is not reachable from user space.  Drop it with guestmem_put().
+ *
+ * Return: the new space holding one reference, or ERR_PTR(-ENOMEM).
+ */
+struct guestmem *guestmem_create(void)
+{
+	struct guestmem *gm = gm_alloc();
+
+	return gm ? gm : ERR_PTR(-ENOMEM);
+}
+EXPORT_SYMBOL_GPL(guestmem_create);
+
+/**
+ * guestmem_get - take a reference on a space
+ * @gm: the space, on which the caller already holds a reference
+ */
+void guestmem_get(struct guestmem *gm)
+{
+	kref_get(&gm->ref);
+}
+EXPORT_SYMBOL_GPL(guestmem_get);
+
+/**
+ * guestmem_put - drop a reference on a space
+ * @gm: the space; NULL and error pointers are ignored
+ *
+ * Dropping the last reference removes every region (freeing or unpinning
+ * its memory).  Might sleep.
+ */
+void guestmem_put(struct guestmem *gm)
+{
+	if (IS_ERR_OR_NULL(gm))
+		return;
+	might_sleep();
+	kref_put(&gm->ref, gm_release);
+}
+EXPORT_SYMBOL_GPL(guestmem_put);
+
+/**
+ * guestmem_get_file - take a reference on the space behind an open file
+ * @file: a file of /dev/guestmem
+ *
+ * Return: the space, with a reference the caller drops with guestmem_put(),
+ * or ERR_PTR(-EINVAL) if @file is not a guestmem file.
+ */
+struct guestmem *guestmem_get_file(struct file *file)
+{
+	struct guestmem *gm;
+
+	if (!file || file->f_op != &gm_fops)
+		return ERR_PTR(-EINVAL);
+	gm = file->private_data;
+	guestmem_get(gm);
+	return gm;
+}
+EXPORT_SYMBOL_GPL(guestmem_get_file);
+
+/**
+ * guestmem_get_fd - take a reference on the space behind a file descriptor
+ * @fd: a descriptor of the current process open on /dev/guestmem
+ *
+ * Return: the space, with a reference the caller drops with guestmem_put(),
+ * ERR_PTR(-EBADF) if @fd is not open, or ERR_PTR(-EINVAL) if it is not a
+ * guestmem file.
+ */
+struct guestmem *guestmem_get_fd(int fd)
+{
+	struct file *file = fget(fd);
+	struct guestmem *gm;
+
+	if (!file)
+		return ERR_PTR(-EBADF);
+	gm = guestmem_get_file(file);
+	fput(file);
+	return gm;
+}
+EXPORT_SYMBOL_GPL(guestmem_get_fd);
+
+/**
+ * guestmem_generation - the space's generation
+ * @gm: the space
+ *
+ * Return: a number bumped by every successful region add or remove.
+ */
+u64 guestmem_generation(struct guestmem *gm)
+{
+	int idx = srcu_read_lock(&gm->srcu);
+	u64 gen = gm_set_deref(gm)->generation;
+
+	srcu_read_unlock(&gm->srcu, idx);
+	return gen;
+}
+EXPORT_SYMBOL_GPL(guestmem_generation);
+
+/*
+ * Publish @new in place of @old (called with gm->lock held).  New readers
+ * see @new; readers still looking at @old keep it until they leave SRCU.
+ */
+static void gm_publish(struct guestmem *gm, struct gm_set *old,
+		       struct gm_set *new)
+{
+	new->generation = old->generation + 1;
+	rcu_assign_pointer(gm->set, new);
+	WRITE_ONCE(gm->hint, 0);
+}
+
+/**
+ * guestmem_add_region - add a region to a space
+ * @gm: the space
+ * @desc: the region; for %GUESTMEM_BACKING_USER, @desc->user_addr is in
+ *	the current process's address space
+ *
+ * Return: 0 or -EINVAL (bad alignment, size, backing, flags or reserved
+ * field), -EOVERFLOW (the GPA range wraps), -ENOSPC (region limit), -EEXIST
+ * (overlap), -EFAULT (user range not mapped), -ENOMEM (allocation or
+ * RLIMIT_MEMLOCK).
+ */
+int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
+{
+	struct gm_set *old, *new;
+	struct gm_region *r;
+	unsigned int i;
+	int ret;
+
+	ret = gm_region_validate(desc);
+	if (ret)
+		return ret;
+
+	mutex_lock(&gm->lock);
+	old = rcu_dereference_protected(gm->set, lockdep_is_held(&gm->lock));
+	if (old->count >= READ_ONCE(guestmem_max_regions)) {
+		ret = -ENOSPC;
+		goto unlock;
+	}
+	i = gm_set_search(old, desc->gpa);
+	if (i < old->count && old->regions[i]->gpa <= desc->gpa + desc->size - 1) {
+		ret = -EEXIST;
+		goto unlock;
+	}
+	new = gm_set_alloc(old->count + 1);
+	if (!new) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	r = gm_region_create(desc);
+	if (IS_ERR(r)) {
+		ret = PTR_ERR(r);
+		kvfree(new);
+		goto unlock;
+	}
+	memcpy(new->regions, old->regions, i * sizeof(r));
+	new->regions[i] = r;
+	memcpy(new->regions + i + 1, old->regions + i,
+	       (old->count - i) * sizeof(r));
+	new->total_size = old->total_size + r->size;
+	gm_publish(gm, old, new);
+	call_srcu(&gm->srcu, &old->rcu, gm_set_free_rcu);
+unlock:
+	mutex_unlock(&gm->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(guestmem_add_region);
+
+/**
+ * guestmem_remove_region - remove a region from a space
+ * @gm: the space
+ * @gpa: first GPA of the region
+ * @size: size of the region; @gpa and @size must match a region exactly
+ *
+ * Unpublishes the region, waits for every reader that could still see it,
+ * zaps it from every user mapping of the space and only then frees or
+ * unpins its memory.
+ *
+ * Return: 0, or -ENOENT if no region is exactly [@gpa, @gpa + @size).
+ */
+int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size)
+{
+	struct gm_set *old, *new;
+	struct gm_region *r;
+	unsigned int i;
+
+	mutex_lock(&gm->lock);
+	old = rcu_dereference_protected(gm->set, lockdep_is_held(&gm->lock));
+	i = gm_set_search(old, gpa);
+	if (i >= old->count || old->regions[i]->gpa != gpa ||
+	    old->regions[i]->size != size) {
+		mutex_unlock(&gm->lock);
+		return -ENOENT;
+	}
+	r = old->regions[i];
+	new = gm_set_alloc(old->count - 1);
+	if (!new) {
+		mutex_unlock(&gm->lock);
+		return -ENOMEM;
+	}
+	memcpy(new->regions, old->regions, i * sizeof(r));
+	memcpy(new->regions + i, old->regions + i + 1,
+	       (old->count - i - 1) * sizeof(r));
+	new->total_size = old->total_size - r->size;
+	gm_publish(gm, old, new);
+	/* Wait for readers and faults that may have found @r ... */
+	synchronize_srcu(&gm->srcu);
+	/* ... then drop the PTEs they installed, before freeing. */
+	unmap_mapping_pages(&gm->mapping, gpa >> PAGE_SHIFT,
+			    size >> PAGE_SHIFT, false);
+	mutex_unlock(&gm->lock);
+
+	kvfree(old);
+	gm_region_destroy(r);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(guestmem_remove_region);
