@@ -220,3 +220,111 @@ int guestmem_walk_chunks(struct guestmem *gm, u64 gpa, u64 len, bool write,
 	return walk.ret ? walk.ret : ret;
 }
 EXPORT_SYMBOL_GPL(guestmem_walk_chunks);
+
+static size_t gm_actor_memset(void *kaddr, size_t len, u64 offset, void *ctx)
+{
+	memset(kaddr, *(u8 *)ctx, len);
+	return 0;
+}
+
+/**
+ * guestmem_fill - set a range of guest memory to one byte value
+ * @gm: the space
+ * @gpa: first guest byte
+ * @value: the byte
+ * @len: number of bytes; 0 succeeds without access
+ *
+ * Exact: nothing is written unless the whole range is backed and writable.
+ *
+ * Return: 0, -EOVERFLOW, -ENXIO or -EACCES.
+ */
+int guestmem_fill(struct guestmem *gm, u64 gpa, u8 value, u64 len)
+{
+	u64 done;
+
+	return gm_access(gm, gpa, len, true, false, gm_actor_memset, &value,
+			 &done);
+}
+EXPORT_SYMBOL_GPL(guestmem_fill);
+
+/*
+ * The largest piece, starting at @pos of the copy (or ending there, when
+ * @backward), that lies in one source and one destination region.
+ */
+static u64 gm_copy_piece(struct guestmem *gm, struct gm_set *set, u64 dst,
+			 u64 src, u64 pos, u64 left, bool backward,
+			 void **dst_k, void **src_k, struct gm_region **dst_r)
+{
+	u64 d = backward ? dst + pos - 1 : dst + pos;
+	u64 s = backward ? src + pos - 1 : src + pos;
+	struct gm_region *rd, *rs;
+	unsigned int i;
+	u64 n;
+
+	/* gm_usable() has checked that both ranges are fully backed. */
+	rd = gm_lookup(gm, set, d, &i);
+	rs = gm_lookup(gm, set, s, &i);
+	if (backward) {
+		n = min3(left, d - rd->gpa + 1, s - rs->gpa + 1);
+		*dst_k = rd->kaddr + (d - rd->gpa) - (n - 1);
+		*src_k = rs->kaddr + (s - rs->gpa) - (n - 1);
+	} else {
+		n = min3(left, rd->last - d + 1, rs->last - s + 1);
+		*dst_k = rd->kaddr + (d - rd->gpa);
+		*src_k = rs->kaddr + (s - rs->gpa);
+	}
+	*dst_r = rd;
+	return n;
+}
+
+/**
+ * guestmem_copy - copy guest memory to guest memory
+ * @gm: the space
+ * @dst: first destination byte
+ * @src: first source byte
+ * @len: number of bytes; 0 succeeds without access
+ *
+ * memmove() semantics: the ranges may overlap, and both may span any number
+ * of regions.  Exact: nothing is written unless the source is fully backed
+ * and the destination fully backed and writable.
+ *
+ * Return: 0, -EOVERFLOW, -ENXIO or -EACCES.
+ */
+int guestmem_copy(struct guestmem *gm, u64 dst, u64 src, u64 len)
+{
+	bool backward = dst > src && dst - src < len;
+	struct gm_set *set;
+	unsigned int i;
+	u64 pos, left;
+	int idx, ret;
+
+	ret = gm_check_range(dst, len) ?: gm_check_range(src, len);
+	if (ret || !len)
+		return ret;
+
+	idx = srcu_read_lock(&gm->srcu);
+	set = gm_set_deref(gm);
+	if (gm_usable(gm, set, src, len, false, &i, &ret) < len ||
+	    gm_usable(gm, set, dst, len, true, &i, &ret) < len)
+		goto out;
+
+	pos = backward ? len : 0;
+	for (left = len; left; ) {
+		struct gm_region *rd;
+		void *dk, *sk;
+		u64 n;
+
+		n = gm_copy_piece(gm, set, dst, src, pos, left, backward,
+				  &dk, &sk, &rd);
+		memmove(dk, sk, n);
+		gm_region_mark_dirty(rd, (dk - rd->kaddr), n);
+		left -= n;
+		pos = backward ? pos - n : pos + n;
+		if (left)
+			cond_resched();
+	}
+out:
+	srcu_read_unlock(&gm->srcu, idx);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(guestmem_copy);

@@ -118,6 +118,9 @@ int gm_access(struct guestmem *gm, u64 gpa, u64 len, bool write, bool partial,
 size_t gm_actor_copy_to_user(void *kaddr, size_t len, u64 offset, void *ctx);
 size_t gm_actor_copy_from_user(void *kaddr, size_t len, u64 offset, void *ctx);
 
+/* dirty.c */
+int gm_ioctl_get_dirty_log(struct guestmem *gm, void __user *argp);
+
 /* ioctl.c */
 long gm_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 

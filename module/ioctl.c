@@ -20,7 +20,9 @@ static int gm_ioctl_get_info(struct guestmem *gm, void __user *argp)
 	info.total_size = set->total_size;
 	info.generation = set->generation;
 	srcu_read_unlock(&gm->srcu, idx);
-	info.features = 0;
+	info.features = GUESTMEM_FEATURE_MMAP | GUESTMEM_FEATURE_BATCH |
+			GUESTMEM_FEATURE_ATOMIC | GUESTMEM_FEATURE_FILL_COPY |
+			GUESTMEM_FEATURE_DIRTY_LOG;
 
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
@@ -109,6 +111,90 @@ static int gm_ioctl_io(struct guestmem *gm, void __user *argp, bool write)
 	return ret;
 }
 
+static int gm_ioctl_batch(struct guestmem *gm, void __user *argp)
+{
+	struct guestmem_batch __user *ubatch = argp;
+	struct guestmem_batch_op __user *uops;
+	struct guestmem_batch batch;
+	u32 n;
+	int ret = 0;
+
+	if (copy_from_user(&batch, argp, sizeof(batch)))
+		return -EFAULT;
+	if (batch.flags || batch.reserved)
+		return -EINVAL;
+	if (batch.count > GUESTMEM_BATCH_MAX)
+		return -E2BIG;
+	uops = u64_to_user_ptr(batch.ops);
+
+	/* In order; each op exact; stop at the first failure. */
+	for (n = 0; n < batch.count; n++) {
+		struct guestmem_batch_op op;
+		char __user *ubuf;
+		bool write;
+		u64 done;
+
+		if (copy_from_user(&op, uops + n, sizeof(op))) {
+			ret = -EFAULT;
+			break;
+		}
+		if (op.flags || op.op > GUESTMEM_OP_WRITE) {
+			ret = -EINVAL;
+			break;
+		}
+		write = op.op == GUESTMEM_OP_WRITE;
+		ubuf = u64_to_user_ptr(op.buf);
+		ret = gm_access(gm, op.gpa, op.len, write, false,
+				write ? gm_actor_copy_from_user :
+					gm_actor_copy_to_user,
+				&ubuf, &done);
+		if (ret)
+			break;
+	}
+	if (put_user(n, &ubatch->done))
+		return -EFAULT;
+	return ret;
+}
+
+static int gm_ioctl_atomic(struct guestmem *gm, void __user *argp)
+{
+	struct guestmem_atomic a;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || a.reserved)
+		return -EINVAL;
+	ret = guestmem_atomic(gm, a.gpa, a.size, a.op, &a.value, a.expected);
+	if (ret || a.op == GUESTMEM_ATOMIC_STORE)
+		return ret;
+	if (put_user(a.value, &((struct guestmem_atomic __user *)argp)->value))
+		return -EFAULT;
+	return 0;
+}
+
+static int gm_ioctl_fill(struct guestmem *gm, void __user *argp)
+{
+	struct guestmem_fill f;
+
+	if (copy_from_user(&f, argp, sizeof(f)))
+		return -EFAULT;
+	if (f.flags || f.value > U8_MAX)
+		return -EINVAL;
+	return guestmem_fill(gm, f.gpa, f.value, f.len);
+}
+
+static int gm_ioctl_copy(struct guestmem *gm, void __user *argp)
+{
+	struct guestmem_copy c;
+
+	if (copy_from_user(&c, argp, sizeof(c)))
+		return -EFAULT;
+	if (c.flags || c.reserved)
+		return -EINVAL;
+	return guestmem_copy(gm, c.dst, c.src, c.len);
+}
+
 /**
  * gm_ioctl - dispatch the ioctls of a space's file
  * @file: the /dev/guestmem file
@@ -135,6 +221,16 @@ long gm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return gm_ioctl_io(gm, argp, false);
 	case GUESTMEM_WRITE:
 		return gm_ioctl_io(gm, argp, true);
+	case GUESTMEM_BATCH:
+		return gm_ioctl_batch(gm, argp);
+	case GUESTMEM_ATOMIC:
+		return gm_ioctl_atomic(gm, argp);
+	case GUESTMEM_FILL:
+		return gm_ioctl_fill(gm, argp);
+	case GUESTMEM_COPY:
+		return gm_ioctl_copy(gm, argp);
+	case GUESTMEM_GET_DIRTY_LOG:
+		return gm_ioctl_get_dirty_log(gm, argp);
 	default:
 		return -ENOTTY;
 	}

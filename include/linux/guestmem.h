@@ -55,6 +55,43 @@ typedef int (*guestmem_chunk_fn_t)(void *kaddr, u64 gpa, size_t len, void *priv)
 int guestmem_walk_chunks(struct guestmem *gm, u64 gpa, u64 len, bool write,
 			 guestmem_chunk_fn_t fn, void *priv);
 
+int guestmem_atomic(struct guestmem *gm, u64 gpa, u32 size, u32 op, u64 *value,
+		    u64 expected);
+int guestmem_fill(struct guestmem *gm, u64 gpa, u8 value, u64 len);
+int guestmem_copy(struct guestmem *gm, u64 dst, u64 src, u64 len);
+int guestmem_get_dirty_log(struct guestmem *gm, u64 gpa, u64 size,
+			   unsigned long *bitmap, bool clear);
+int guestmem_mark_dirty(struct guestmem *gm, u64 gpa, u64 len);
+
+/**
+ * struct guestmem_cache - a cached translation of a GPA range
+ * @gm: the space (the cache holds no reference on it)
+ * @gpa: first byte of the range
+ * @len: length of the range, inside one region
+ * @generation: the space generation @kaddr was resolved at
+ * @kaddr: kernel address of @gpa, valid only while @generation is current
+ *	and only inside an SRCU section of the space (the accessors do this)
+ * @region: the region resolved (opaque)
+ *
+ * The analog of KVM's gfn_to_hva_cache; use guestmem_cache_init(),
+ * guestmem_cache_read() and guestmem_cache_write(), never @kaddr directly.
+ */
+struct guestmem_cache {
+	struct guestmem *gm;
+	u64 gpa;
+	u64 len;
+	u64 generation;
+	void *kaddr;
+	void *region;
+};
+
+int guestmem_cache_init(struct guestmem_cache *c, struct guestmem *gm, u64 gpa,
+			u64 len);
+int guestmem_cache_read(struct guestmem_cache *c, u64 offset, void *buf,
+			size_t len);
+int guestmem_cache_write(struct guestmem_cache *c, u64 offset, const void *buf,
+			 size_t len);
+
 /**
  * guestmem_read_obj - read a plain object from guest memory
  * @gm: the address space

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The dirty log of DIRTY_LOG regions: one bit per page, set after every
+ * write by any path.  Writes through user mappings are trapped by
+ * write-protecting the pages: PTEs of a mapping start read-only and the
+ * first write to one goes through gm_pfn_mkwrite(), which sets the bit
+ * before the PTE becomes writable.  So only pages whose bit is set can have
+ * writable PTEs, and fetch-and-clear first zaps the range, then clears:
+ * a write racing with it either lands before the zap (and its bit is
+ * fetched) or faults again afterwards (and sets the bit anew).
+ */
+#include <linux/bitmap.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include "internal.h"
+
+/* The uapi bitmap is __u64 words, bit i LSB first: a 64-bit kernel bitmap. */
+static_assert(BITS_PER_LONG == 64);
+
+/* Pages fetched per step of the ioctl: a 4 KiB kernel buffer of bits. */
+#define GM_DIRTY_CHUNK_PAGES	(4096 * BITS_PER_BYTE)
+
+/*
+ * Check that [gpa, gpa + size) is page aligned and every page is in a
+ * DIRTY_LOG region.
+ */
+static int gm_dirty_check(struct guestmem *gm, struct gm_set *set, u64 gpa,
+			  u64 size)
+{
+	struct gm_region *r;
+	unsigned int i;
+	u64 pos = 0;
+	int ret;
+
+	if (!PAGE_ALIGNED(gpa) || !PAGE_ALIGNED(size))
+		return -EINVAL;
+	ret = gm_check_range(gpa, size);
+	if (ret)
+		return ret;
+	if (!size)
+		return 0;
+	r = gm_lookup(gm, set, gpa, &i);
+	for (;;) {
+		if (!r)
+			return -ENXIO;
+		if (!(r->flags & GUESTMEM_REGION_DIRTY_LOG))
+			return -EINVAL;
+		if (r->last - (gpa + pos) + 1 >= size - pos)
+			return 0;
+		pos += r->last - (gpa + pos) + 1;
+		r = ++i < set->count && set->regions[i]->gpa == gpa + pos ?
+			set->regions[i] : NULL;
+	}
+}
+
+/*
+ * Fetch (and with @clear, clear) the bits of @npages pages from @gpa into
+ * @out, bit 0 = the page at @gpa.  @out must be zeroed by the caller.
+ */
+static void gm_dirty_fetch(struct guestmem *gm, struct gm_set *set, u64 gpa,
+			   unsigned long npages, unsigned long *out, bool clear)
+{
+	unsigned long done = 0;
+
+	while (done < npages) {
+		u64 cur = gpa + ((u64)done << PAGE_SHIFT);
+		unsigned long first, n, j;
+		struct gm_region *r;
+		unsigned int i;
+
+		r = gm_lookup(gm, set, cur, &i);	/* checked: present */
+		first = (cur - r->gpa) >> PAGE_SHIFT;
+		n = min(npages - done, r->npages - first);
+		if (clear)
+			unmap_mapping_pages(&gm->mapping, cur >> PAGE_SHIFT, n,
+					    false);
+		for (j = 0; j < n; j++) {
+			bool dirty = clear ?
+				test_and_clear_bit(first + j, r->dirty_bitmap) :
+				test_bit(first + j, r->dirty_bitmap);
+
+			if (dirty)
+				__set_bit(done + j, out);
+		}
+		done += n;
+	}
+}
+
+/* Put fetched bits back after they could not be delivered. */
+static void gm_dirty_restore(struct guestmem *gm, struct gm_set *set, u64 gpa,
+			     unsigned long npages, const unsigned long *bits)
+{
+	unsigned long bit;
+
+	for_each_set_bit(bit, bits, npages) {
+		u64 cur = gpa + ((u64)bit << PAGE_SHIFT);
+		struct gm_region *r;
+		unsigned int i;
+
+		r = gm_lookup(gm, set, cur, &i);
+		set_bit((cur - r->gpa) >> PAGE_SHIFT, r->dirty_bitmap);
+	}
+}
+
+/**
+ * guestmem_get_dirty_log - fetch, and optionally clear, the dirty log
+ * @gm: the space
+ * @gpa: first page, page aligned
+ * @size: bytes, page aligned; every page must be in a DIRTY_LOG region
+ * @bitmap: out: BITS_TO_LONGS(@size / PAGE_SIZE) longs, bit i = page i
+ * @clear: atomically clear what was fetched; later writes, including
+ *	through existing user mappings, are recorded again
+ *
+ * Return: 0, -EINVAL (misaligned, or a page without DIRTY_LOG),
+ * -EOVERFLOW or -ENXIO (an unbacked page).
+ */
+int guestmem_get_dirty_log(struct guestmem *gm, u64 gpa, u64 size,
+			   unsigned long *bitmap, bool clear)
+{
+	unsigned long npages = size >> PAGE_SHIFT;
+	struct gm_set *set;
+	int idx, ret;
+
+	idx = srcu_read_lock(&gm->srcu);
+	set = gm_set_deref(gm);
+	ret = gm_dirty_check(gm, set, gpa, size);
+	if (!ret) {
+		bitmap_zero(bitmap, npages);
+		gm_dirty_fetch(gm, set, gpa, npages, bitmap, clear);
+	}
+	srcu_read_unlock(&gm->srcu, idx);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(guestmem_get_dirty_log);
+
+/**
+ * guestmem_mark_dirty - record writes made outside the guestmem accessors
+ * @gm: the space
+ * @gpa: first byte written
+ * @len: bytes written; 0 does nothing
+ *
+ * For kernel code that wrote guest memory through a kernel address it got
+ * from guestmem_walk_chunks() with write=false.  Pages of regions without
+ * DIRTY_LOG are ignored.
+ *
+ * Return: 0, -EOVERFLOW, or -ENXIO if a byte is unbacked (pages before it
+ * are marked).
+ */
+int guestmem_mark_dirty(struct guestmem *gm, u64 gpa, u64 len)
+{
+	struct gm_set *set;
+	u64 pos = 0;
+	int idx, ret;
+
+	ret = gm_check_range(gpa, len);
+	if (ret || !len)
+		return ret;
+	idx = srcu_read_lock(&gm->srcu);
+	set = gm_set_deref(gm);
+	while (pos < len) {
+		struct gm_region *r;
+		unsigned int i;
+		u64 n;
+
+		r = gm_lookup(gm, set, gpa + pos, &i);
+		if (!r) {
+			ret = -ENXIO;
+			break;
+		}
+		n = min(len - pos, r->last - (gpa + pos) + 1);
+		gm_region_mark_dirty(r, gpa + pos - r->gpa, n);
+		pos += n;
+	}
+	srcu_read_unlock(&gm->srcu, idx);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(guestmem_mark_dirty);
+
+/**
+ * gm_ioctl_get_dirty_log - GUESTMEM_GET_DIRTY_LOG
+ * @gm: the space
+ * @argp: user pointer to &struct guestmem_dirty_log
+ *
+ * Return: 0 or a negative errno.
+ */
+int gm_ioctl_get_dirty_log(struct guestmem *gm, void __user *argp)
+{
+	struct guestmem_dirty_log log;
+	unsigned long *buf, done = 0, npages;
+	u64 __user *ubitmap;
+	struct gm_set *set;
+	bool clear;
+	int idx, ret;
+
+	if (copy_from_user(&log, argp, sizeof(log)))
+		return -EFAULT;
+	if (log.reserved || (log.flags & ~GUESTMEM_DIRTY_LOG_CLEAR))
+		return -EINVAL;
+	clear = log.flags & GUESTMEM_DIRTY_LOG_CLEAR;
+	ubitmap = u64_to_user_ptr(log.bitmap);
+	npages = log.size >> PAGE_SHIFT;
+
+	buf = kmalloc(GM_DIRTY_CHUNK_PAGES / BITS_PER_BYTE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	idx = srcu_read_lock(&gm->srcu);
+	set = gm_set_deref(gm);
+	ret = gm_dirty_check(gm, set, log.gpa, log.size);
+	while (!ret && done < npages) {
+		unsigned long n = min_t(unsigned long, npages - done,
+					GM_DIRTY_CHUNK_PAGES);
+		u64 gpa = log.gpa + ((u64)done << PAGE_SHIFT);
+
+		bitmap_zero(buf, GM_DIRTY_CHUNK_PAGES);
+		gm_dirty_fetch(gm, set, gpa, n, buf, clear);
+		if (copy_to_user(ubitmap + done / 64, buf,
+				 DIV_ROUND_UP(n, 64) * sizeof(u64))) {
+			if (clear)
+				gm_dirty_restore(gm, set, gpa, n, buf);
+			ret = -EFAULT;
+		}
+		done += n;
+		cond_resched();
+	}
+	srcu_read_unlock(&gm->srcu, idx);
+	kfree(buf);
+	return ret;
+}
