@@ -112,11 +112,17 @@ size_t gm_actor_copy_to_user(void *kaddr, size_t len, u64 offset, void *ctx)
 	return copy_to_user(ubuf + offset, kaddr, len);
 }
 
+/*
+ * Not copy_from_user(): on a fault it zero-fills the rest of the
+ * destination, which here is guest memory that must stay untouched.
+ */
 size_t gm_actor_copy_from_user(void *kaddr, size_t len, u64 offset, void *ctx)
 {
-	const char __user *ubuf = *(char __user **)ctx;
+	const char __user *ubuf = *(char __user **)ctx + offset;
 
-	return copy_from_user(kaddr, ubuf + offset, len);
+	if (!access_ok(ubuf, len))
+		return len;
+	return __copy_from_user(kaddr, ubuf, len);
 }
 
 static size_t gm_actor_memcpy_from_guest(void *kaddr, size_t len, u64 offset,

@@ -359,7 +359,7 @@ int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size)
 	new->total_size = old->total_size - r->size;
 	gm_publish(gm, old, new);
 	/* Wait for readers and faults that may have found @r ... */
-	synchronize_srcu(&gm->srcu);
+	synchronize_srcu_expedited(&gm->srcu);
 	/* ... then drop the PTEs they installed, before freeing. */
 	unmap_mapping_pages(&gm->mapping, gpa >> PAGE_SHIFT,
 			    size >> PAGE_SHIFT, false);
