@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the guestmem kselftests.  Every wrapper returns 0 (or a
+ * count) on success and -errno on failure, so tests can write
+ * ASSERT_EQ(-EEXIST, gm_add(...)).
+ */
+#ifndef GUESTMEM_UTIL_H
+#define GUESTMEM_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/guestmem.h>
+
+/*
+ * kselftest_harness.h (included after this file) generates functions with
+ * parameters that some tests do not use; -Wextra would flag each of them.
+ * Note that EXPECT_*()/ASSERT_*() expand to two statements: always brace
+ * them when they are the body of an if, for or while.
+ */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+/* ...and TEST_F()'s setjmp() makes -Wclobbered flag its own locals. */
+#pragma GCC diagnostic ignored "-Wclobbered"
+
+#define GM_DEV		"/dev/guestmem"
+#define PG		4096ULL
+#define GPA_TOP		(~0ULL)		/* last byte of the address space */
+#define GPA_END(n)	(0ULL - (uint64_t)(n))	/* 2^64 - n */
+#define MAX_REGIONS_PARAM "/sys/module/guestmem/parameters/max_regions"
+
+static inline int gm_open(void)
+{
+	return open(GM_DEV, O_RDWR | O_CLOEXEC);
+}
+
+static inline int gm_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+static inline struct guestmem_region gm_region(uint64_t gpa, uint64_t size,
+					       uint64_t user_addr,
+					       uint32_t backing, uint32_t flags)
+{
+	struct guestmem_region r;
+
+	memset(&r, 0, sizeof(r));
+	r.gpa = gpa;
+	r.size = size;
+	r.user_addr = user_addr;
+	r.backing = backing;
+	r.flags = flags;
+	return r;
+}
+
+static inline int gm_add(int fd, uint64_t gpa, uint64_t size,
+			 uint64_t user_addr, uint32_t backing, uint32_t flags)
+{
+	struct guestmem_region r = gm_region(gpa, size, user_addr, backing, flags);
+
+	return gm_ioctl(fd, GUESTMEM_ADD_REGION, &r);
+}
+
+static inline int gm_add_vmalloc(int fd, uint64_t gpa, uint64_t size)
+{
+	return gm_add(fd, gpa, size, 0, GUESTMEM_BACKING_VMALLOC, 0);
+}
+
+static inline int gm_add_user(int fd, uint64_t gpa, uint64_t size, void *mem)
+{
+	return gm_add(fd, gpa, size, (uintptr_t)mem, GUESTMEM_BACKING_USER, 0);
+}
+
+static inline int gm_remove(int fd, uint64_t gpa, uint64_t size)
+{
+	struct guestmem_region r = gm_region(gpa, size, 0, 0, 0);
+
+	return gm_ioctl(fd, GUESTMEM_REMOVE_REGION, &r);
+}
+
+static inline int gm_info(int fd, struct guestmem_info *info)
+{
+	memset(info, 0xff, sizeof(*info));
+	return gm_ioctl(fd, GUESTMEM_GET_INFO, info);
+}
+
+/* GUESTMEM_READ/WRITE; *done (if given) receives the out field. */
+static inline int gm_io(int fd, unsigned long cmd, uint64_t gpa, void *buf,
+			uint64_t len, uint32_t flags, uint64_t *done)
+{
+	struct guestmem_io io;
+	int ret;
+
+	memset(&io, 0, sizeof(io));
+	io.gpa = gpa;
+	io.len = len;
+	io.buf = (uintptr_t)buf;
+	io.flags = flags;
+	io.done = 0xdeadbeefcafeULL;	/* must be overwritten */
+	ret = gm_ioctl(fd, cmd, &io);
+	if (done)
+		*done = io.done;
+	return ret;
+}
+
+static inline int gm_read(int fd, uint64_t gpa, void *buf, uint64_t len)
+{
+	uint64_t done;
+	int ret = gm_io(fd, GUESTMEM_READ, gpa, buf, len, 0, &done);
+
+	if (!ret && done != len)
+		return -EPROTO;	/* exact success must report done == len */
+	return ret;
+}
+
+static inline int gm_write(int fd, uint64_t gpa, const void *buf, uint64_t len)
+{
+	uint64_t done;
+	int ret = gm_io(fd, GUESTMEM_WRITE, gpa, (void *)buf, len, 0, &done);
+
+	if (!ret && done != len)
+		return -EPROTO;
+	return ret;
+}
+
+/* Regions of a space, sorted by GPA; *n receives the count.  free() it. */
+static inline struct guestmem_region *gm_regions(int fd, uint32_t *n)
+{
+	struct guestmem_region_list l;
+	struct guestmem_region *r;
+
+	memset(&l, 0, sizeof(l));
+	if (ioctl(fd, GUESTMEM_GET_REGIONS, &l))
+		return NULL;
+	r = calloc(l.count + 1, sizeof(*r));
+	if (!r)
+		return NULL;
+	l.regions = (uintptr_t)r;
+	l.count += 1;
+	if (ioctl(fd, GUESTMEM_GET_REGIONS, &l)) {
+		free(r);
+		return NULL;
+	}
+	*n = l.count;
+	return r;
+}
+
+/* The byte a test expects at @gpa for pattern @seed: depends on both. */
+static inline uint8_t pat(uint64_t gpa, uint64_t seed)
+{
+	uint64_t x = (gpa ^ (seed << 40) ^ seed) * 0x9E3779B97F4A7C15ULL;
+
+	return (uint8_t)(x >> 56) ^ (uint8_t)(gpa >> 3);
+}
+
+static inline void pat_fill(void *buf, uint64_t gpa, size_t len, uint64_t seed)
+{
+	uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = pat(gpa + i, seed);
+}
+
+/* Index of the first byte differing from the pattern, or -1. */
+static inline long pat_check(const void *buf, uint64_t gpa, size_t len,
+			     uint64_t seed)
+{
+	const uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != pat(gpa + i, seed))
+			return (long)i;
+	return -1;
+}
+
+/* Index of the first byte that is not @c, or -1. */
+static inline long mem_check(const void *buf, int c, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != (uint8_t)c)
+			return (long)i;
+	return -1;
+}
+
+/* Anonymous private memory (MAP_PRIVATE | MAP_ANONYMOUS), or NULL. */
+static inline void *map_anon(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* An address with nothing mapped at [p, p + len). */
+static inline void *unmapped_range(size_t len)
+{
+	void *p = map_anon(len);
+
+	if (p)
+		munmap(p, len);
+	return p;
+}
+
+/* A "Field:  N kB" line of a /proc file, in kB, or -1. */
+static inline long proc_file_kb(const char *path, const char *field)
+{
+	size_t flen = strlen(field);
+	char line[256];
+	long val = -1;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, field, flen) && line[flen] == ':') {
+			val = strtol(line + flen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return val;
+}
+
+/* A field of /proc/<pid>/status (pid 0: self) in kB ("VmLck"), or -1. */
+static inline long proc_status_kb(pid_t pid, const char *field)
+{
+	char path[64];
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/status");
+	return proc_file_kb(path, field);
+}
+
+static inline long vmlck_kb(pid_t pid)
+{
+	return proc_status_kb(pid, "VmLck");
+}
+
+static inline uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Wait (at most @ms) for VmLck of @pid to become @kb; returns the last value
+ * seen.  Releases may finish just after close() returns.
+ */
+static inline long wait_vmlck(pid_t pid, long kb, unsigned int ms)
+{
+	uint64_t end = now_ms() + ms;
+	long v;
+
+	for (;;) {
+		v = vmlck_kb(pid);
+		if (v == kb || now_ms() >= end)
+			return v;
+		sleep_ms(10);
+	}
+}
+
+static inline int read_file_u64(const char *path, uint64_t *val)
+{
+	char buf[64];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = 0;
+	*val = strtoull(buf, NULL, 0);
+	return 0;
+}
+
+static inline int write_file_u64(const char *path, uint64_t val)
+{
+	char buf[32];
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int len, ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", val);
+	errno = 0;
+	if (write(fd, buf, len) != len)
+		ret = errno ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Raw lseek: returns the kernel's 64-bit result untouched, so positions in
+ * the last 4095 bytes of the address space are not mistaken for errors as
+ * glibc would.  An error shows as (uint64_t)-errno.
+ */
+static inline uint64_t raw_lseek(int fd, uint64_t off, int whence)
+{
+#if defined(__x86_64__)
+	long ret;
+
+	asm volatile ("syscall"
+		      : "=a" (ret)
+		      : "a" ((long)SYS_lseek), "D" ((long)fd), "S" (off),
+			"d" ((long)whence)
+		      : "rcx", "r11", "memory");
+	return (uint64_t)ret;
+#else
+	off_t r = lseek(fd, (off_t)off, whence);
+
+	return r == (off_t)-1 ? (uint64_t)-errno : (uint64_t)r;
+#endif
+}
+
+#define LSEEK_ERR(e)	((uint64_t)-(int64_t)(e))
+
+#endif /* GUESTMEM_UTIL_H */
