@@ -99,16 +99,16 @@ static u64 gm_atomic_op(void *p, u32 size, u64 mask, u32 op, u64 operand,
 int guestmem_atomic(struct guestmem *gm, u64 gpa, u32 size, u32 op, u64 *value,
 		    u64 expected)
 {
-	u64 mask = size == 8 ? U64_MAX : (1ULL << (size * 8)) - 1;
 	bool write = op != GUESTMEM_ATOMIC_LOAD;
 	struct gm_region *r;
 	unsigned int i;
-	u64 old, offset;
+	u64 old, offset, mask;
 	void *p;
 	int idx, ret = 0;
 
 	if (size != 1 && size != 2 && size != 4 && size != 8)
 		return -EINVAL;
+	mask = size == 8 ? U64_MAX : (1ULL << (size * 8)) - 1;
 	if (op > GM_ATOMIC_OP_MAX || gpa & (size - 1))
 		return -EINVAL;
 	if ((write && (*value & ~mask)) ||

@@ -4,10 +4,12 @@
  * write by any path.  Writes through user mappings are trapped by
  * write-protecting the pages: PTEs of a mapping start read-only and the
  * first write to one goes through gm_pfn_mkwrite(), which sets the bit
- * before the PTE becomes writable.  So only pages whose bit is set can have
- * writable PTEs, and fetch-and-clear first zaps the range, then clears:
- * a write racing with it either lands before the zap (and its bit is
- * fetched) or faults again afterwards (and sets the bit anew).
+ * before the PTE becomes writable.  So a page with a writable PTE always
+ * has its bit set.  Fetch-and-clear therefore clears the bits first and
+ * then zaps the range: a page written before the zap completes was dirty
+ * at the clear and is reported now (the caller reads its contents after
+ * the fetch returns); a write after the zap faults again and sets the bit
+ * for the next fetch.
  */
 #include <linux/bitmap.h>
 #include <linux/mm.h>
@@ -72,9 +74,6 @@ static void gm_dirty_fetch(struct guestmem *gm, struct gm_set *set, u64 gpa,
 		r = gm_lookup(gm, set, cur, &i);	/* checked: present */
 		first = (cur - r->gpa) >> PAGE_SHIFT;
 		n = min(npages - done, r->npages - first);
-		if (clear)
-			unmap_mapping_pages(&gm->mapping, cur >> PAGE_SHIFT, n,
-					    false);
 		for (j = 0; j < n; j++) {
 			bool dirty = clear ?
 				test_and_clear_bit(first + j, r->dirty_bitmap) :
@@ -83,6 +82,10 @@ static void gm_dirty_fetch(struct guestmem *gm, struct gm_set *set, u64 gpa,
 			if (dirty)
 				__set_bit(done + j, out);
 		}
+		/* Write-protect again what was writable (see the top). */
+		if (clear)
+			unmap_mapping_pages(&gm->mapping, cur >> PAGE_SHIFT, n,
+					    false);
 		done += n;
 	}
 }
