@@ -8,6 +8,7 @@
 #include <linux/sched.h>
 #include <linux/uaccess.h>
 #include "internal.h"
+#include "trace.h"
 
 /*
  * How many leading bytes of [gpa, gpa + len) are backed (and writable, for
@@ -66,13 +67,16 @@ int gm_access(struct guestmem *gm, u64 gpa, u64 len, bool write, bool partial,
 {
 	struct gm_set *set;
 	unsigned int i = 0;
-	u64 moved = 0;
+	u64 moved = 0, asked = len;
 	int idx, ret;
 
 	*done = 0;
 	ret = gm_check_range(gpa, len);
-	if (ret || !len)
+	if (ret || !len) {
+		if (ret)
+			trace_guestmem_access_error(gm->id, gpa, len, write, ret);
 		return ret;
+	}
 
 	idx = srcu_read_lock(&gm->srcu);
 	set = gm_set_deref(gm);
@@ -101,6 +105,9 @@ int gm_access(struct guestmem *gm, u64 gpa, u64 len, bool write, bool partial,
 	*done = moved;
 out:
 	srcu_read_unlock(&gm->srcu, idx);
+	gm_count_access(gm, write, *done, ret);
+	if (ret)
+		trace_guestmem_access_error(gm->id, gpa, asked, write, ret);
 	return ret;
 }
 

@@ -10,6 +10,7 @@
 #include <linux/vmalloc.h>
 #include "compat.h"
 #include "internal.h"
+#include "trace.h"
 
 /* The space's mappings hold no page cache: nothing to operate on. */
 static const struct address_space_operations gm_aops;
@@ -174,6 +175,8 @@ static vm_fault_t gm_fault(struct vm_fault *vmf)
 		ret = vmf_insert_mixed(vma, vmf->address,
 				       pfn_to_pfn_t(gm_region_pfn(r, gpa - r->gpa)));
 	srcu_read_unlock(&gm->srcu, idx);
+	this_cpu_inc(gm->counters->faults);
+	trace_guestmem_mmap_fault(gm->id, gpa, write, (__force unsigned int)ret);
 	return ret;
 }
 

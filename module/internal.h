@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
 #include <linux/guestmem.h>
@@ -60,6 +61,28 @@ struct gm_set {
 };
 
 /**
+ * struct gm_counters - per-CPU access counters of a space (debugfs)
+ * @reads: read accesses (ioctl, read family, in-kernel)
+ * @writes: write accesses
+ * @read_bytes: bytes read
+ * @written_bytes: bytes written
+ * @errors: accesses that failed
+ * @faults: mmap page faults
+ * @lookups: region lookups
+ * @hint_hits: lookups answered by the last-hit hint
+ */
+struct gm_counters {
+	u64 reads;
+	u64 writes;
+	u64 read_bytes;
+	u64 written_bytes;
+	u64 errors;
+	u64 faults;
+	u64 lookups;
+	u64 hint_hits;
+};
+
+/**
  * struct guestmem - a guest physical address space
  * @ref: references: the owning file, in-kernel users
  * @lock: serialises region updates (never taken by readers)
@@ -68,6 +91,10 @@ struct gm_set {
  * @hint: index of the region of the last successful lookup (racy hint)
  * @mapping: the address_space of the owning file's mappings, so that
  *	removing a region zaps exactly this space's PTEs
+ * @counters: per-CPU access counters
+ * @id: number of the space, unique while the module is loaded
+ * @owner: thread group that created the space
+ * @debugfs: the space's debugfs file
  */
 struct guestmem {
 	struct kref ref;
@@ -76,7 +103,32 @@ struct guestmem {
 	struct srcu_struct srcu;
 	unsigned int hint;
 	struct address_space mapping;
+	struct gm_counters __percpu *counters;
+	unsigned int id;
+	pid_t owner;
+	struct dentry *debugfs;
 };
+
+static inline void gm_count_lookup(struct guestmem *gm, bool hint_hit)
+{
+	this_cpu_inc(gm->counters->lookups);
+	if (hint_hit)
+		this_cpu_inc(gm->counters->hint_hits);
+}
+
+static inline void gm_count_access(struct guestmem *gm, bool write, u64 bytes,
+				   int err)
+{
+	if (write) {
+		this_cpu_inc(gm->counters->writes);
+		this_cpu_add(gm->counters->written_bytes, bytes);
+	} else {
+		this_cpu_inc(gm->counters->reads);
+		this_cpu_add(gm->counters->read_bytes, bytes);
+	}
+	if (err)
+		this_cpu_inc(gm->counters->errors);
+}
 
 extern unsigned int guestmem_max_regions;
 
@@ -127,7 +179,13 @@ long gm_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 /* file.c */
 extern const struct file_operations gm_fops;
 
-/* main.c */
+/* space.c */
 struct guestmem *gm_alloc(void);
+
+/* debugfs.c */
+void gm_debugfs_add(struct guestmem *gm);
+void gm_debugfs_remove(struct guestmem *gm);
+void gm_debugfs_init(void);
+void gm_debugfs_exit(void);
 
 #endif /* _GUESTMEM_INTERNAL_H */

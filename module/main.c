@@ -111,16 +111,21 @@ GM_CHECK_OFFSET(guestmem_dirty_log, reserved, 28);
 
 static int __init gm_init(void)
 {
-	int ret = misc_register(&gm_miscdev);
+	int ret;
 
-	if (ret)
+	gm_debugfs_init();
+	ret = misc_register(&gm_miscdev);
+	if (ret) {
 		pr_err("cannot register /dev/guestmem: %d\n", ret);
+		gm_debugfs_exit();
+	}
 	return ret;
 }
 
 static void __exit gm_exit(void)
 {
 	misc_deregister(&gm_miscdev);
+	gm_debugfs_exit();
 }
 
 module_init(gm_init);

@@ -8,8 +8,10 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include "internal.h"
+#include "trace.h"
 
 unsigned int guestmem_max_regions = 32768;
+static atomic_t gm_next_id = ATOMIC_INIT(0);
 
 /**
  * gm_check_range - validate a GPA range
@@ -60,9 +62,12 @@ struct gm_region *gm_lookup(struct guestmem *gm, struct gm_set *set, u64 gpa,
 
 	if (i < set->count) {
 		r = set->regions[i];
-		if (gpa >= r->gpa && gpa <= r->last)
+		if (gpa >= r->gpa && gpa <= r->last) {
+			gm_count_lookup(gm, true);
 			goto found;
+		}
 	}
+	gm_count_lookup(gm, false);
 	i = gm_set_search(set, gpa);
 	if (i >= set->count)
 		return NULL;
@@ -121,19 +126,27 @@ struct guestmem *gm_alloc(void)
 	gm = kzalloc(sizeof(*gm), GFP_KERNEL_ACCOUNT);
 	if (!gm)
 		return NULL;
+	gm->counters = alloc_percpu_gfp(struct gm_counters, GFP_KERNEL_ACCOUNT);
+	if (!gm->counters)
+		goto free_gm;
 	set = gm_set_alloc(0);
 	if (!set)
-		goto free_gm;
+		goto free_counters;
 	if (init_srcu_struct(&gm->srcu))
 		goto free_set;
 	kref_init(&gm->ref);
 	mutex_init(&gm->lock);
 	address_space_init_once(&gm->mapping);
 	RCU_INIT_POINTER(gm->set, set);
+	gm->id = atomic_inc_return(&gm_next_id);
+	gm->owner = task_tgid_nr(current);
+	gm_debugfs_add(gm);
 	return gm;
 
 free_set:
 	kvfree(set);
+free_counters:
+	free_percpu(gm->counters);
 free_gm:
 	kfree(gm);
 	return NULL;
@@ -145,6 +158,7 @@ static void gm_release(struct kref *ref)
 	struct gm_set *set = rcu_dereference_protected(gm->set, true);
 	unsigned int i;
 
+	gm_debugfs_remove(gm);
 	/* No reader is left: every reader holds a reference. */
 	for (i = 0; i < set->count; i++)
 		gm_region_destroy(set->regions[i]);
@@ -152,6 +166,7 @@ static void gm_release(struct kref *ref)
 	cleanup_srcu_struct(&gm->srcu);
 	kvfree(set);
 	mutex_destroy(&gm->lock);
+	free_percpu(gm->counters);
 	kfree(gm);
 }
 
@@ -284,7 +299,7 @@ int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 
 	ret = gm_region_validate(desc);
 	if (ret)
-		return ret;
+		goto out;
 
 	mutex_lock(&gm->lock);
 	old = rcu_dereference_protected(gm->set, lockdep_is_held(&gm->lock));
@@ -317,6 +332,9 @@ int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 	call_srcu(&gm->srcu, &old->rcu, gm_set_free_rcu);
 unlock:
 	mutex_unlock(&gm->lock);
+out:
+	trace_guestmem_region_add(gm->id, desc->gpa, desc->size, desc->backing,
+				  desc->flags, ret);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(guestmem_add_region);
@@ -338,20 +356,21 @@ int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size)
 	struct gm_set *old, *new;
 	struct gm_region *r;
 	unsigned int i;
+	int ret;
 
 	mutex_lock(&gm->lock);
 	old = rcu_dereference_protected(gm->set, lockdep_is_held(&gm->lock));
 	i = gm_set_search(old, gpa);
 	if (i >= old->count || old->regions[i]->gpa != gpa ||
 	    old->regions[i]->size != size) {
-		mutex_unlock(&gm->lock);
-		return -ENOENT;
+		ret = -ENOENT;
+		goto unlock;
 	}
 	r = old->regions[i];
 	new = gm_set_alloc(old->count - 1);
 	if (!new) {
-		mutex_unlock(&gm->lock);
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto unlock;
 	}
 	memcpy(new->regions, old->regions, i * sizeof(r));
 	memcpy(new->regions + i, old->regions + i + 1,
@@ -367,6 +386,12 @@ int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size)
 
 	kvfree(old);
 	gm_region_destroy(r);
+	trace_guestmem_region_remove(gm->id, gpa, size, 0);
 	return 0;
+
+unlock:
+	mutex_unlock(&gm->lock);
+	trace_guestmem_region_remove(gm->id, gpa, size, ret);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(guestmem_remove_region);
