@@ -40,4 +40,18 @@ static inline void gm_vma_set_flags(struct vm_area_struct *vma, vm_flags_t flags
 #endif
 }
 
+/*
+ * Make a PTE writable.  6.6 renamed the vma-less pte_mkwrite() to
+ * pte_mkwrite_novma() (module/Kbuild probes for GM_HAVE_PTE_MKWRITE_NOVMA);
+ * the new pte_mkwrite() is not exported.  Callers check VM_WRITE.
+ */
+static inline pte_t gm_pte_mkwrite(pte_t pte)
+{
+#ifdef GM_HAVE_PTE_MKWRITE_NOVMA
+	return pte_mkwrite_novma(pte);
+#else
+	return pte_mkwrite(pte);
+#endif
+}
+
 #endif /* _GUESTMEM_COMPAT_H */

@@ -2,14 +2,14 @@
 /*
  * The dirty log of DIRTY_LOG regions: one bit per page, set after every
  * write by any path.  Writes through user mappings are trapped by
- * write-protecting the pages: PTEs of a mapping start read-only and the
- * first write to one goes through gm_pfn_mkwrite(), which sets the bit
- * before the PTE becomes writable.  So a page with a writable PTE always
- * has its bit set.  Fetch-and-clear therefore clears the bits first and
- * then zaps the range: a page written before the zap completes was dirty
- * at the clear and is reported now (the caller reads its contents after
- * the fetch returns); a write after the zap faults again and sets the bit
- * for the next fetch.
+ * write-protecting the pages: PTEs of dirty-logged pages are inserted
+ * read-only, and the fault that makes one writable sets the page's bit
+ * first, under gm->dirty_sem (read).  Fetch-and-clear holds gm->dirty_sem
+ * for write while it clears the bits and then zaps the range, so a page
+ * never has a writable PTE while its bit is clear: a page written before
+ * the zap was dirty at the clear and is reported now (the caller reads its
+ * contents after the fetch returns); a write after the zap faults again and
+ * sets the bit for the next fetch.
  */
 #include <linux/bitmap.h>
 #include <linux/mm.h>
@@ -130,7 +130,11 @@ int guestmem_get_dirty_log(struct guestmem *gm, u64 gpa, u64 size,
 	ret = gm_dirty_check(gm, set, gpa, size);
 	if (!ret) {
 		bitmap_zero(bitmap, npages);
+		if (clear)
+			down_write(&gm->dirty_sem);
 		gm_dirty_fetch(gm, set, gpa, npages, bitmap, clear);
+		if (clear)
+			up_write(&gm->dirty_sem);
 	}
 	srcu_read_unlock(&gm->srcu, idx);
 	return ret;
@@ -216,7 +220,11 @@ int gm_ioctl_get_dirty_log(struct guestmem *gm, void __user *argp)
 		u64 gpa = log.gpa + ((u64)done << PAGE_SHIFT);
 
 		bitmap_zero(buf, GM_DIRTY_CHUNK_PAGES);
+		if (clear)
+			down_write(&gm->dirty_sem);
 		gm_dirty_fetch(gm, set, gpa, n, buf, clear);
+		if (clear)
+			up_write(&gm->dirty_sem);
 		if (copy_to_user(ubitmap + done / 64, buf,
 				 DIV_ROUND_UP(n, 64) * sizeof(u64))) {
 			if (clear)

@@ -146,13 +146,59 @@ static unsigned long gm_region_pfn(struct gm_region *r, u64 offset)
 	return vmalloc_to_pfn(r->kaddr + offset);
 }
 
+struct gm_pte_upgrade {
+	struct vm_area_struct *vma;
+	unsigned long pfn;
+};
+
+static int gm_pte_upgrade_fn(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct gm_pte_upgrade *up = data;
+	pte_t pte = ptep_get(ptep);
+
+	/* Only our own PTE for this page; it may have been zapped meanwhile. */
+	if (pte_present(pte) && pte_pfn(pte) == up->pfn && !pte_write(pte))
+		set_pte_at(up->vma->vm_mm, addr, ptep,
+			   pte_mkyoung(pte_mkdirty(gm_pte_mkwrite(pte))));
+	return 0;
+}
+
+/*
+ * Make the PTE mapping @pfn at @addr writable, marking the page dirty
+ * first.  For dirty-logged regions this runs under gm->dirty_sem (read),
+ * which fetch-and-clear holds for write while it clears bits and zaps: so
+ * a page never has a writable PTE while its bit is clear.  (The core's own
+ * write upgrade, after ->pfn_mkwrite returns, could be fooled by an
+ * identical read-only PTE reinstalled after such a zap.)
+ */
+static void gm_make_writable(struct guestmem *gm, struct vm_area_struct *vma,
+			     unsigned long addr, struct gm_region *r, u64 offset,
+			     unsigned long pfn)
+{
+	struct gm_pte_upgrade up = { .vma = vma, .pfn = pfn };
+	bool logged = r->flags & GUESTMEM_REGION_DIRTY_LOG;
+
+	if (WARN_ON_ONCE(!(vma->vm_flags & VM_WRITE)))
+		return;
+
+	if (logged) {
+		down_read(&gm->dirty_sem);
+		gm_region_mark_dirty(r, offset, PAGE_SIZE);
+	}
+	apply_to_existing_page_range(vma->vm_mm, addr & PAGE_MASK, PAGE_SIZE,
+				     gm_pte_upgrade_fn, &up);
+	if (logged)
+		up_read(&gm->dirty_sem);
+}
+
 /*
  * Page fault in a mapping: look the GPA up under SRCU and insert the
  * backing page.  Region removal unpublishes, waits for SRCU readers (so for
  * this handler) and then zaps the range, so a PTE inserted here never
- * outlives the memory it points to.  PTEs start read-only (the mapping is
- * write-notified); writes go through gm_pfn_mkwrite() or come here as
- * write faults.
+ * outlives the memory it points to.  PTEs are inserted read-only (the
+ * mapping is write-notified) and made writable here for write faults, and
+ * for read faults where no write needs trapping (writable region, not
+ * dirty-logged, writable mapping).
  */
 static vm_fault_t gm_fault(struct vm_fault *vmf)
 {
@@ -160,6 +206,7 @@ static vm_fault_t gm_fault(struct vm_fault *vmf)
 	struct guestmem *gm = vma->vm_file->private_data;
 	u64 gpa = (u64)vmf->pgoff << PAGE_SHIFT;
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
+	unsigned long pfn;
 	struct gm_region *r;
 	struct gm_set *set;
 	unsigned int i;
@@ -169,25 +216,31 @@ static vm_fault_t gm_fault(struct vm_fault *vmf)
 	idx = srcu_read_lock(&gm->srcu);
 	set = gm_set_deref(gm);
 	r = gm_lookup(gm, set, gpa, &i);
-	if (!r || (write && (r->flags & GUESTMEM_REGION_READONLY)))
+	if (!r || (write && (r->flags & GUESTMEM_REGION_READONLY))) {
 		ret = VM_FAULT_SIGBUS;
-	else
-		ret = vmf_insert_mixed(vma, vmf->address,
-				       pfn_to_pfn_t(gm_region_pfn(r, gpa - r->gpa)));
+		goto out;
+	}
+	pfn = gm_region_pfn(r, gpa - r->gpa);
+	ret = vmf_insert_mixed(vma, vmf->address, pfn_to_pfn_t(pfn));
+	if (ret == VM_FAULT_NOPAGE && (vma->vm_flags & VM_WRITE) &&
+	    !(r->flags & GUESTMEM_REGION_READONLY) &&
+	    (write || !(r->flags & GUESTMEM_REGION_DIRTY_LOG)))
+		gm_make_writable(gm, vma, vmf->address, r, gpa - r->gpa, pfn);
+out:
 	srcu_read_unlock(&gm->srcu, idx);
 	this_cpu_inc(gm->counters->faults);
 	trace_guestmem_mmap_fault(gm->id, gpa, write, (__force unsigned int)ret);
 	return ret;
 }
 
-/* First write to a present, read-only PTE of a shared writable mapping. */
+/* A write to a present, read-only PTE of a shared writable mapping. */
 static vm_fault_t gm_pfn_mkwrite(struct vm_fault *vmf)
 {
 	struct guestmem *gm = vmf->vma->vm_file->private_data;
 	u64 gpa = (u64)vmf->pgoff << PAGE_SHIFT;
 	struct gm_region *r;
 	unsigned int i;
-	vm_fault_t ret = 0;
+	vm_fault_t ret = VM_FAULT_NOPAGE;
 	int idx;
 
 	idx = srcu_read_lock(&gm->srcu);
@@ -195,8 +248,10 @@ static vm_fault_t gm_pfn_mkwrite(struct vm_fault *vmf)
 	if (!r || (r->flags & GUESTMEM_REGION_READONLY))
 		ret = VM_FAULT_SIGBUS;
 	else
-		gm_region_mark_dirty(r, gpa - r->gpa, PAGE_SIZE);
+		gm_make_writable(gm, vmf->vma, vmf->address, r, gpa - r->gpa,
+				 gm_region_pfn(r, gpa - r->gpa));
 	srcu_read_unlock(&gm->srcu, idx);
+	/* VM_FAULT_NOPAGE: the PTE is done, the core must not upgrade it. */
 	return ret;
 }
 

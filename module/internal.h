@@ -9,6 +9,7 @@
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/rwsem.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
 #include <linux/guestmem.h>
@@ -91,6 +92,8 @@ struct gm_counters {
  * @hint: index of the region of the last successful lookup (racy hint)
  * @mapping: the address_space of the owning file's mappings, so that
  *	removing a region zaps exactly this space's PTEs
+ * @dirty_sem: held for write by dirty-log fetch-and-clear, for read while a
+ *	mapping's PTE of a dirty-logged page is made writable
  * @counters: per-CPU access counters
  * @id: number of the space, unique while the module is loaded
  * @owner: thread group that created the space
@@ -103,6 +106,7 @@ struct guestmem {
 	struct srcu_struct srcu;
 	unsigned int hint;
 	struct address_space mapping;
+	struct rw_semaphore dirty_sem;
 	struct gm_counters __percpu *counters;
 	unsigned int id;
 	pid_t owner;

@@ -136,6 +136,7 @@ struct guestmem *gm_alloc(void)
 		goto free_set;
 	kref_init(&gm->ref);
 	mutex_init(&gm->lock);
+	init_rwsem(&gm->dirty_sem);
 	address_space_init_once(&gm->mapping);
 	RCU_INIT_POINTER(gm->set, set);
 	gm->id = atomic_inc_return(&gm_next_id);
