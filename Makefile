@@ -7,6 +7,11 @@
 #   make run          the demo in a VM with Debian's stock kernel
 #   make shell        an interactive shell in the debug VM
 #   make clean
+#   make install      modules_install (INSTALL_MOD_PATH=$(DESTDIR)), the uapi
+#                     header, the udev rule, guestmemctl (if built)
+#   make uninstall    remove what `make install` installed
+#   make dkms-install the same, with DKMS building the module for every kernel
+#   make dkms-remove  remove what `make dkms-install` installed
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 PWD := $(shell pwd)
@@ -33,3 +38,88 @@ shell:
 	scripts/vm --kernel debug --interactive
 
 .PHONY: all modules sparse clean check run shell
+
+# ---- installation ----------------------------------------------------------
+# DESTDIR stages the files under a directory (for packaging or a test): then
+# no depmod, no group creation and no udev reload happen.
+DESTDIR ?=
+PREFIX ?= /usr
+UDEVRULESDIR ?= /lib/udev/rules.d
+INSTALL_MOD_DIR ?= extra
+GUESTMEM_GROUP ?= guestmem
+DKMS ?= dkms
+# The release of the kernel in KDIR, as modules_install names its directory.
+KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+DKMS_SRC = $(DESTDIR)/usr/src/guestmem-$(DKMS_VERSION)
+DKMS_FILES = Kbuild Makefile dkms.conf $(filter-out %.mod.c,$(wildcard \
+	module/Kbuild module/*.[ch] include/linux/*.h uapi/linux/*.h \
+	samples/Kbuild samples/*.[ch]))
+# guestmemctl, if built (make -C tools, or make run into build/tools).
+GUESTMEMCTL = $(firstword $(wildcard tools/guestmemctl build/tools/guestmemctl))
+MODDIR = $(DESTDIR)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)
+
+define check_krel
+	@test -n "$(KREL)" || { echo "no kernel build tree at KDIR=$(KDIR)" \
+		"(install linux-headers-$$(uname -r), or set KDIR)" >&2; exit 1; }
+endef
+
+define install_userspace
+	install -D -m 0644 uapi/linux/guestmem.h \
+		$(DESTDIR)$(PREFIX)/include/linux/guestmem.h
+	mkdir -p $(DESTDIR)$(UDEVRULESDIR)
+	sed 's/GROUP="guestmem"/GROUP="$(GUESTMEM_GROUP)"/' udev/70-guestmem.rules \
+		> $(DESTDIR)$(UDEVRULESDIR)/70-guestmem.rules
+	chmod 0644 $(DESTDIR)$(UDEVRULESDIR)/70-guestmem.rules
+	$(if $(GUESTMEMCTL),install -D -m 0755 $(GUESTMEMCTL) \
+		$(DESTDIR)$(PREFIX)/bin/guestmemctl)
+	$(if $(DESTDIR),,getent group $(GUESTMEM_GROUP) >/dev/null || \
+		groupadd --system $(GUESTMEM_GROUP))
+	$(if $(DESTDIR),,! command -v udevadm >/dev/null || \
+		{ udevadm control --reload-rules && udevadm trigger \
+		  --subsystem-match=misc --sysname-match=guestmem; } || true)
+endef
+
+define uninstall_userspace
+	rm -f $(DESTDIR)$(PREFIX)/include/linux/guestmem.h \
+		$(DESTDIR)$(UDEVRULESDIR)/70-guestmem.rules \
+		$(DESTDIR)$(PREFIX)/bin/guestmemctl
+endef
+
+install: modules
+	$(check_krel)
+	$(MAKE) -C $(KDIR) M=$(PWD) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) modules_install
+	$(install_userspace)
+	$(if $(DESTDIR),,depmod -a $(KREL))
+
+uninstall:
+	$(check_krel)
+	rm -f $(MODDIR)/module/guestmem.ko* $(MODDIR)/module/guestmem_kunit.ko* \
+		$(MODDIR)/samples/guestmem_dma.ko*
+	rmdir $(MODDIR)/module $(MODDIR)/samples 2>/dev/null || true
+	$(uninstall_userspace)
+	$(if $(DESTDIR),,depmod -a $(KREL))
+
+dkms-install:
+	$(check_krel)
+	if $(DKMS) status -m guestmem -v $(DKMS_VERSION) | grep -q .; then \
+		$(DKMS) remove -m guestmem -v $(DKMS_VERSION) --all; fi
+	rm -rf $(DKMS_SRC)
+	for f in $(DKMS_FILES); do \
+		install -D -m 0644 $$f $(DKMS_SRC)/$$f || exit 1; done
+	$(DKMS) add -m guestmem -v $(DKMS_VERSION)
+	$(DKMS) build -m guestmem -v $(DKMS_VERSION) -k $(KREL) \
+		--kernelsourcedir $(KDIR)
+	$(DKMS) install -m guestmem -v $(DKMS_VERSION) -k $(KREL) \
+		--kernelsourcedir $(KDIR)
+	$(install_userspace)
+
+dkms-remove:
+	if $(DKMS) status -m guestmem -v $(DKMS_VERSION) | grep -q .; then \
+		$(DKMS) remove -m guestmem -v $(DKMS_VERSION) --all; fi
+	rm -rf $(DKMS_SRC)
+	$(uninstall_userspace)
+
+.PHONY: install uninstall dkms-install dkms-remove
