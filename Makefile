@@ -6,6 +6,9 @@
 #   make check        the whole test suite in VMs (see README.md)
 #   make run          the demo in a VM with Debian's stock kernel
 #   make shell        an interactive shell in the debug VM
+#   make bench        benchmarks against peers, on the stock kernel
+#   make stress       long stress and fuzzing runs in the debug VM
+#   make install      (also uninstall, dkms-install, dkms-remove)
 #   make clean
 #   make install      modules_install (INSTALL_MOD_PATH=$(DESTDIR)), the uapi
 #                     header, the udev rule, guestmemctl (if built)
@@ -37,7 +40,13 @@ run:
 shell:
 	scripts/vm --kernel debug --interactive
 
-.PHONY: all modules sparse clean check run shell
+bench:
+	scripts/bench
+
+stress:
+	scripts/stress
+
+.PHONY: all modules sparse clean check run shell bench stress
 
 # ---- installation ----------------------------------------------------------
 # DESTDIR stages the files under a directory (for packaging or a test): then
