@@ -192,6 +192,8 @@ struct gm_chunk_walk {
 	guestmem_chunk_fn_t fn;
 	void *priv;
 	u64 gpa;
+	u64 stop_gpa;
+	size_t stop_len;
 	int ret;
 };
 
@@ -200,8 +202,12 @@ static size_t gm_actor_chunk(void *kaddr, size_t len, u64 offset, void *ctx)
 	struct gm_chunk_walk *walk = ctx;
 
 	walk->ret = walk->fn(kaddr, walk->gpa + offset, len, walk->priv);
-	/* Any non-zero return stops the walk: report "nothing moved". */
-	return walk->ret ? len : 0;
+	if (!walk->ret)
+		return 0;
+	/* Any non-zero return stops the walk; remember the chunk. */
+	walk->stop_gpa = walk->gpa + offset;
+	walk->stop_len = len;
+	return len;
 }
 
 /**
@@ -230,7 +236,12 @@ int guestmem_walk_chunks(struct guestmem *gm, u64 gpa, u64 len, bool write,
 
 	ret = gm_access(gm, gpa, len, write, false, gm_actor_chunk, &walk,
 			&done);
-	return walk.ret ? walk.ret : ret;
+	if (!walk.ret)
+		return ret;
+	/* The callback that stopped the walk may have written its chunk. */
+	if (write)
+		guestmem_mark_dirty(gm, walk.stop_gpa, walk.stop_len);
+	return walk.ret;
 }
 EXPORT_SYMBOL_GPL(guestmem_walk_chunks);
 

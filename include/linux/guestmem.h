@@ -75,6 +75,8 @@ int guestmem_mark_dirty(struct guestmem *gm, u64 gpa, u64 len);
  *
  * The analog of KVM's gfn_to_hva_cache; use guestmem_cache_init(),
  * guestmem_cache_read() and guestmem_cache_write(), never @kaddr directly.
+ * A cache is not locked: give each thread its own (as KVM has per-vCPU
+ * caches), or serialise its users.
  */
 struct guestmem_cache {
 	struct guestmem *gm;
