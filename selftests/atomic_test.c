@@ -761,15 +761,17 @@ static void run_race(struct __test_metadata *_metadata, int fd, uint64_t gpa,
 	pthread_barrier_destroy(&barrier);
 
 	total = (uint64_t)nthreads * RACE_ITERS;
-	for (i = 0; i < nthreads; i++)
+	for (i = 0; i < nthreads; i++) {
 		EXPECT_EQ(0, t[i].err) TH_LOG("thread %u: %s", i, strerror(t[i].err));
+	}
 	val = 0;
 	ASSERT_EQ(0, gm_atomic(fd, gpa, size, GUESTMEM_ATOMIC_LOAD, &val, 0));
 	EXPECT_EQ((start_val + total) & size_mask(size), val);
-	if (size == 8)
+	if (size == 8) {
 		EXPECT_EQ(start_val + total,
 			  __atomic_load_n((uint64_t *)((uint8_t *)map + (gpa - map_off)),
 					  __ATOMIC_SEQ_CST));
+	}
 
 	/* Every previous value seen exactly once. */
 	seen = calloc(total, 1);
@@ -781,10 +783,11 @@ static void run_race(struct __test_metadata *_metadata, int fd, uint64_t gpa,
 			if (k >= total || seen[k]) {
 				EXPECT_LT(k, total) TH_LOG("thread %u saw %#llx", i,
 					(unsigned long long)t[i].olds[j]);
-				if (k < total)
+				if (k < total) {
 					EXPECT_EQ(0, seen[k])
 						TH_LOG("value %#llx twice",
 						       (unsigned long long)t[i].olds[j]);
+				}
 				goto out;
 			}
 			seen[k] = 1;

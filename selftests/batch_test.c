@@ -61,21 +61,8 @@ static int gm_batch(int fd, const struct guestmem_batch_op *ops,
 	return ret;
 }
 
-/* Every byte of [gpa, gpa + len) reads back as pat(., seed). */
-static long gpa_pat_check(int fd, uint64_t gpa, uint64_t len, uint64_t seed)
-{
-	uint8_t *buf = malloc(len);
-	long ret;
-
-	if (!buf)
-		return -3;
-	ret = gm_read(fd, gpa, buf, len) ? -2 : pat_check(buf, gpa, len, seed);
-	free(buf);
-	return ret;
-}
-
 #define EXPECT_GPA_PAT(fd, gpa, len, seed)				\
-	EXPECT_EQ(-1, gpa_pat_check(fd, gpa, len, seed))		\
+	EXPECT_EQ(-1, gm_pat_check(fd, gpa, len, seed))		\
 		TH_LOG("gpa %#llx + %#llx: pattern %d expected",	\
 		       (unsigned long long)(gpa),			\
 		       (unsigned long long)(len), (int)(seed))

@@ -12,8 +12,6 @@
  * without losing a write.
  */
 #include <pthread.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -40,56 +38,7 @@
 #define MAXPAGES	256
 #define GUARD		0xa5a5a5a5a5a5a5a5ULL
 
-/* ---- SIGBUS catching ------------------------------------------------------ */
-
-static sigjmp_buf bus_jmp;
-static volatile sig_atomic_t bus_armed;
-
-static void bus_handler(int sig, siginfo_t *si, void *ctx)
-{
-	if (!bus_armed) {
-		signal(SIGBUS, SIG_DFL);
-		return;
-	}
-	bus_armed = 0;
-	siglongjmp(bus_jmp, 1);
-}
-
-static int install_bus_handler(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = bus_handler;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(SIGBUS, &sa, NULL);
-}
-
-static int __attribute__((noinline)) bus_store(volatile uint8_t *p, uint8_t v)
-{
-	if (sigsetjmp(bus_jmp, 1))
-		return -1;
-	bus_armed = 1;
-	*p = v;
-	bus_armed = 0;
-	return 0;
-}
-
 /* ---- dirty log helpers ------------------------------------------------------ */
-
-static int gm_dirty_raw(int fd, uint64_t gpa, uint64_t size, void *bitmap,
-			uint32_t flags)
-{
-	struct guestmem_dirty_log l;
-
-	memset(&l, 0, sizeof(l));
-	l.gpa = gpa;
-	l.size = size;
-	l.bitmap = (uintptr_t)bitmap;
-	l.flags = flags;
-	return gm_ioctl(fd, GUESTMEM_GET_DIRTY_LOG, &l);
-}
 
 /*
  * Fetch the log of @npages pages at @gpa into @bm (pre-filled with ones,
@@ -104,7 +53,7 @@ static int fetch(int fd, uint64_t gpa, uint64_t npages, uint32_t flags,
 
 	memset(bm, 0xff, w * 8);
 	bm[w] = GUARD;
-	ret = gm_dirty_raw(fd, gpa, npages * PG, bm, flags);
+	ret = gm_dirty_log(fd, gpa, npages * PG, bm, flags);
 	if (!ret && bm[w] != GUARD)
 		return -EPROTO;
 	return ret;
@@ -192,7 +141,7 @@ FIXTURE_SETUP(dl)
 	ASSERT_EQ(0, gm_add(self->fd, G(108), 4 * PG, (uintptr_t)self->urd,
 			    GUESTMEM_BACKING_USER,
 			    GUESTMEM_REGION_READONLY | GUESTMEM_REGION_DIRTY_LOG));
-	ASSERT_EQ(0, install_bus_handler());
+	ASSERT_EQ(0, sigbus_install());
 }
 
 FIXTURE_TEARDOWN(dl)
@@ -570,8 +519,9 @@ TEST_F(dl, bitmap_layout)
 	unsigned int i;
 	uint8_t v = 1;
 
-	for (i = 0; i < ARRAY_LEN(pages); i++)
+	for (i = 0; i < ARRAY_LEN(pages); i++) {
 		ASSERT_EQ(0, gm_write(self->fd, G(pages[i]) + 17, &v, 1));
+	}
 
 	/* All 100 pages (two regions): words 0 and 1, 36 bits used in 1. */
 	ASSERT_EQ(0, fetch(self->fd, G(0), NPAGES, 0, bm));
@@ -607,7 +557,7 @@ TEST_F(dl, bitmap_layout)
 
 	/* Size 0: nothing to write; the bitmap is left alone. */
 	bm[0] = GUARD;
-	EXPECT_EQ(0, gm_dirty_raw(self->fd, G(0), 0, bm, CLR));
+	EXPECT_EQ(0, gm_dirty_log(self->fd, G(0), 0, bm, CLR));
 	EXPECT_EQ(GUARD, bm[0]);
 	EXPECT_DIRTY(0, 0, 1, 63, 98, 99, END);
 }
@@ -636,11 +586,11 @@ TEST_F(dl, errors)
 	EXPECT_EQ(-EINVAL, fetch(self->fd, G(106), 4, CLR, bm));	/* N -> RD */
 
 	/* Unaligned gpa or size. */
-	EXPECT_EQ(-EINVAL, gm_dirty_raw(self->fd, G(0) + 1, PG, bm, CLR));
-	EXPECT_EQ(-EINVAL, gm_dirty_raw(self->fd, G(0) + 2048, PG, bm, CLR));
-	EXPECT_EQ(-EINVAL, gm_dirty_raw(self->fd, G(0), PG + 1, bm, CLR));
-	EXPECT_EQ(-EINVAL, gm_dirty_raw(self->fd, G(0), 100, bm, CLR));
-	EXPECT_EQ(-EINVAL, gm_dirty_raw(self->fd, G(0), 2 * PG - 1, bm, CLR));
+	EXPECT_EQ(-EINVAL, gm_dirty_log(self->fd, G(0) + 1, PG, bm, CLR));
+	EXPECT_EQ(-EINVAL, gm_dirty_log(self->fd, G(0) + 2048, PG, bm, CLR));
+	EXPECT_EQ(-EINVAL, gm_dirty_log(self->fd, G(0), PG + 1, bm, CLR));
+	EXPECT_EQ(-EINVAL, gm_dirty_log(self->fd, G(0), 100, bm, CLR));
+	EXPECT_EQ(-EINVAL, gm_dirty_log(self->fd, G(0), 2 * PG - 1, bm, CLR));
 
 	/* Unknown flags, reserved. */
 	for (i = 0; i < ARRAY_LEN(bad); i++) {
@@ -660,13 +610,13 @@ TEST_F(dl, errors)
 	}
 
 	/* Ranges that wrap. */
-	EXPECT_EQ(-EOVERFLOW, gm_dirty_raw(self->fd, GPA_END(PG), 2 * PG, bm, 0));
-	EXPECT_EQ(-EOVERFLOW, gm_dirty_raw(self->fd, G(0), GPA_END(PG), bm, 0));
+	EXPECT_EQ(-EOVERFLOW, gm_dirty_log(self->fd, GPA_END(PG), 2 * PG, bm, 0));
+	EXPECT_EQ(-EOVERFLOW, gm_dirty_log(self->fd, G(0), GPA_END(PG), bm, 0));
 
 	/* Bad pointers. */
 	EXPECT_EQ(-EFAULT, gm_ioctl(self->fd, GUESTMEM_GET_DIRTY_LOG, NULL));
-	EXPECT_EQ(-EFAULT, gm_dirty_raw(self->fd, G(0), PG, NULL, 0));
-	EXPECT_EQ(-EFAULT, gm_dirty_raw(self->fd, G(0), PG, unmapped_range(PG), 0));
+	EXPECT_EQ(-EFAULT, gm_dirty_log(self->fd, G(0), PG, NULL, 0));
+	EXPECT_EQ(-EFAULT, gm_dirty_log(self->fd, G(0), PG, unmapped_range(PG), 0));
 
 	/* Nothing was cleared by any of it. */
 	EXPECT_DIRTY(0, 0, 97, END);
@@ -723,8 +673,8 @@ TEST_F(dl, readonly_dirty_log)
 	a.op = GUESTMEM_ATOMIC_STORE;
 	a.value = 0;
 	EXPECT_EQ(-EACCES, gm_ioctl(self->fd, GUESTMEM_ATOMIC, &a));
-	EXPECT_EQ(-1, bus_store(map + PG, 1));
-	EXPECT_EQ(-1, bus_store(map + 3 * PG + 5, 1));	/* present, read-only */
+	EXPECT_EQ(-1, sigbus_store(map + PG, 1));
+	EXPECT_EQ(-1, sigbus_store(map + 3 * PG + 5, 1));	/* present, read-only */
 
 	ASSERT_EQ(0, fetch(self->fd, G(108), 4, CLR, bm));
 	EXPECT_EQ(0ULL, bm[0]);
@@ -747,8 +697,9 @@ TEST_F(dl, bitmap_large)
 			    GUESTMEM_REGION_DIRTY_LOG));
 	bm = malloc((w + 1) * 8);
 	ASSERT_NE(NULL, bm);
-	for (i = 0; i < ARRAY_LEN(pages); i++)
+	for (i = 0; i < ARRAY_LEN(pages); i++) {
 		ASSERT_EQ(0, gm_write(self->fd, gpa + pages[i] * PG + 4095, &v, 1));
+	}
 	ASSERT_EQ(0, fetch(self->fd, gpa, n, CLR, bm));
 	for (i = 0; i < n; i++) {
 		bool want = false;

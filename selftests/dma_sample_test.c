@@ -171,26 +171,13 @@ static uint32_t get_status(int fd, uint64_t ring, uint32_t size, uint32_t idx)
 	return get_le32(fd, STATUS_GPA(ring, size, idx));
 }
 
-static int dirty_log(int fd, uint64_t gpa, uint64_t size, uint64_t *bitmap,
-		     uint32_t flags)
-{
-	struct guestmem_dirty_log log;
-
-	memset(&log, 0, sizeof(log));
-	log.gpa = gpa;
-	log.size = size;
-	log.bitmap = (uintptr_t)bitmap;
-	log.flags = flags;
-	return gm_ioctl(fd, GUESTMEM_GET_DIRTY_LOG, &log);
-}
-
 /* The dirty bits of R0 (16 pages: one word); ~0 if the ioctl failed. */
 static uint64_t r0_dirty(int fd, bool clear)
 {
 	uint64_t bm = 0;
 
-	if (dirty_log(fd, G(0), 16 * PG, &bm,
-		      clear ? GUESTMEM_DIRTY_LOG_CLEAR : 0))
+	if (gm_dirty_log(fd, G(0), 16 * PG, &bm,
+			 clear ? GUESTMEM_DIRTY_LOG_CLEAR : 0))
 		return ~0ULL;
 	return bm;
 }
@@ -351,9 +338,10 @@ TEST_F(dma, copies_across_regions)
 	uint8_t *model;
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_LEN(c); i++)
+	for (i = 0; i < ARRAY_LEN(c); i++) {
 		ASSERT_EQ(0, put_desc(self->fd, RING, RING_SIZE, i, c[i].src,
 				      c[i].dst, c[i].len));
+	}
 	ASSERT_EQ(0, set_avail(self->fd, RING, ARRAY_LEN(c)));
 	ASSERT_NE(~0ULL, r0_dirty(self->fd, true));
 
@@ -371,9 +359,10 @@ TEST_F(dma, copies_across_regions)
 	EXPECT_EQ(ARRAY_LEN(c), k.used_idx);
 	EXPECT_EQ(0U, k.reserved[0]);
 	EXPECT_EQ(0U, k.reserved[1]);
-	for (i = 0; i < ARRAY_LEN(c); i++)
+	for (i = 0; i < ARRAY_LEN(c); i++) {
 		EXPECT_EQ(ST_DONE, get_status(self->fd, RING, RING_SIZE, i))
 			TH_LOG("descriptor %u", i);
+	}
 	EXPECT_EQ(ARRAY_LEN(c), get_used(self->fd, RING));
 	EXPECT_EQ(ARRAY_LEN(c), get_avail(self->fd, RING));
 	EXPECT_SPAN(self->fd, model);
@@ -473,10 +462,11 @@ TEST_F(dma, error_descriptors)
 
 	for (first = 0; first < ARRAY_LEN(c); first += n) {
 		n = first ? ARRAY_LEN(c) - first : RING_SIZE;
-		for (i = first; i < first + n; i++)
+		for (i = first; i < first + n; i++) {
 			ASSERT_EQ(0, put_desc_full(self->fd, RING, RING_SIZE, i,
 						   c[i].src, c[i].dst, c[i].len,
 						   c[i].flags, c[i].reserved));
+		}
 		ASSERT_EQ(0, set_avail(self->fd, RING, first + n));
 		model = span_read(self->fd);
 		ASSERT_NE(NULL, model);
@@ -493,10 +483,11 @@ TEST_F(dma, error_descriptors)
 		EXPECT_EQ(n, k.processed);
 		EXPECT_EQ(first ? 3U : 6U, k.errors);
 		EXPECT_EQ(first + n, k.used_idx);
-		for (i = first; i < first + n; i++)
+		for (i = first; i < first + n; i++) {
 			EXPECT_EQ(c[i].status,
 				  get_status(self->fd, RING, RING_SIZE, i))
 				TH_LOG("descriptor %u", i);
+		}
 		EXPECT_EQ(first + n, get_used(self->fd, RING));
 		EXPECT_SPAN(self->fd, model);
 		/* Ring page, and the destinations of the R0 copies done. */
@@ -580,28 +571,32 @@ TEST_F(dma, index_wrap)
 	EXPECT_EQ(start, info.next_idx);
 	EXPECT_EQ(0U, info.completed);
 
-	for (i = start; i != start + 5; i++)
+	for (i = start; i != start + 5; i++) {
 		ASSERT_EQ(0, put_desc(self->fd, RING, RING_SIZE, i,
 				      G(2) + i % 64, G(4) + 64 * (i % 64), 64));
+	}
 	ASSERT_EQ(0, set_avail(self->fd, RING, start + 5));
 	ASSERT_EQ(0, dma_kick(self->dma, &k));
 	EXPECT_EQ(5U, k.processed);
 	EXPECT_EQ(3U, k.used_idx);
 	EXPECT_EQ(3U, get_used(self->fd, RING));
-	for (i = start; i != start + 5; i++)
+	for (i = start; i != start + 5; i++) {
 		EXPECT_EQ(ST_DONE, get_status(self->fd, RING, RING_SIZE, i))
 			TH_LOG("index %#x", i);
+	}
 
 	/* A full ring: ring_size descriptors outstanding is allowed. */
-	for (i = 3; i != 3 + RING_SIZE; i++)
+	for (i = 3; i != 3 + RING_SIZE; i++) {
 		ASSERT_EQ(0, put_desc(self->fd, RING, RING_SIZE, i, G(2),
 				      G(5) + 64 * i, 64));
+	}
 	ASSERT_EQ(0, set_avail(self->fd, RING, 3 + RING_SIZE));
 	ASSERT_EQ(0, dma_kick(self->dma, &k));
 	EXPECT_EQ(RING_SIZE, k.processed);
 	EXPECT_EQ(3 + RING_SIZE, get_used(self->fd, RING));
-	for (i = 3; i != 3 + RING_SIZE; i++)
+	for (i = 3; i != 3 + RING_SIZE; i++) {
 		EXPECT_EQ(ST_DONE, get_status(self->fd, RING, RING_SIZE, i));
+	}
 }
 
 /* avail_idx more than ring_size ahead: EPROTO, nothing touched. */
@@ -612,9 +607,10 @@ TEST_F(dma, bad_avail_index)
 	struct guestmem_dma_kick k;
 	unsigned int i;
 
-	for (i = 0; i < RING_SIZE; i++)
+	for (i = 0; i < RING_SIZE; i++) {
 		ASSERT_EQ(0, put_desc(self->fd, RING, RING_SIZE, i, G(2),
 				      G(5), 64));
+	}
 	ASSERT_NE(~0ULL, r0_dirty(self->fd, true));
 	for (i = 0; i < ARRAY_LEN(bad); i++) {
 		ASSERT_EQ(0, set_avail(self->fd, RING, bad[i]));
@@ -659,12 +655,14 @@ TEST_F(dma, bad_ioctl_args)
 		EXPECT_EQ(-EINVAL, dma_bind_full(self->dma, self->fd, RING,
 						 RING_SIZE, 0, i, 0x80000000U));
 	}
-	for (i = 0; i < ARRAY_LEN(sizes); i++)
+	for (i = 0; i < ARRAY_LEN(sizes); i++) {
 		EXPECT_EQ(-EINVAL, dma_bind(self->dma, self->fd, RING, sizes[i]))
 			TH_LOG("ring size %u", sizes[i]);
-	for (i = 0; i < ARRAY_LEN(gpas); i++)
+	}
+	for (i = 0; i < ARRAY_LEN(gpas); i++) {
 		EXPECT_EQ(-EINVAL, dma_bind(self->dma, self->fd, gpas[i], 4))
 			TH_LOG("ring gpa %#llx", (unsigned long long)gpas[i]);
+	}
 	/* The ring would pass 2^64 - 1. */
 	EXPECT_EQ(-EOVERFLOW, dma_bind(self->dma, self->fd, GPA_END(32), 1));
 	EXPECT_EQ(-EOVERFLOW, dma_bind(self->dma, self->fd, GPA_END(64), 2));
@@ -946,8 +944,8 @@ static void *churn_thread(void *arg)
 			ret = gm_remove(c->fd, G(64), PG);
 		}
 		if (!ret)
-			ret = dirty_log(c->fd, G(0), 16 * PG, &bm,
-					GUESTMEM_DIRTY_LOG_CLEAR);
+			ret = gm_dirty_log(c->fd, G(0), 16 * PG, &bm,
+					   GUESTMEM_DIRTY_LOG_CLEAR);
 		if (ret) {
 			atomic_store(&c->err, ret);
 			break;

@@ -53,20 +53,8 @@ static int gm_copy(int fd, uint64_t dst, uint64_t src, uint64_t len)
 	return gm_ioctl(fd, GUESTMEM_COPY, &c);
 }
 
-static long gpa_pat_check(int fd, uint64_t gpa, uint64_t len, uint64_t seed)
-{
-	uint8_t *buf = malloc(len);
-	long ret;
-
-	if (!buf)
-		return -3;
-	ret = gm_read(fd, gpa, buf, len) ? -2 : pat_check(buf, gpa, len, seed);
-	free(buf);
-	return ret;
-}
-
 #define EXPECT_GPA_PAT(fd, gpa, len, seed)				\
-	EXPECT_EQ(-1, gpa_pat_check(fd, gpa, len, seed))		\
+	EXPECT_EQ(-1, gm_pat_check(fd, gpa, len, seed))		\
 		TH_LOG("gpa %#llx + %#llx: pattern %d expected",	\
 		       (unsigned long long)(gpa),			\
 		       (unsigned long long)(len), (int)(seed))
@@ -251,9 +239,10 @@ TEST_F(fc, fill_zero_length)
 					 GPA_END(PG) + 3, 1ULL << 63 };
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_LEN(gpas); i++)
+	for (i = 0; i < ARRAY_LEN(gpas); i++) {
 		EXPECT_EQ(0, gm_fill(self->fd, gpas[i], 0, 0x77))
 			TH_LOG("gpa %#llx", (unsigned long long)gpas[i]);
+	}
 	EXPECT_SHADOW();
 	EXPECT_REST_UNTOUCHED();
 }
@@ -271,10 +260,11 @@ TEST_F(fc, fill_eoverflow)
 	uint8_t buf[2 * 4096];
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_LEN(c); i++)
+	for (i = 0; i < ARRAY_LEN(c); i++) {
 		EXPECT_EQ(-EOVERFLOW, gm_fill(self->fd, c[i].gpa, c[i].len, 0x66))
 			TH_LOG("fill %#llx + %#llx", (unsigned long long)c[i].gpa,
 			       (unsigned long long)c[i].len);
+	}
 	EXPECT_SHADOW();
 	EXPECT_REST_UNTOUCHED();
 
@@ -489,8 +479,9 @@ TEST_F(fc, copy_zero_length)
 	};
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_LEN(c); i++)
+	for (i = 0; i < ARRAY_LEN(c); i++) {
 		EXPECT_EQ(0, gm_copy(self->fd, c[i].dst, c[i].src, 0));
+	}
 	EXPECT_SHADOW();
 	EXPECT_REST_UNTOUCHED();
 }
@@ -508,12 +499,13 @@ TEST_F(fc, copy_eoverflow)
 	};
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_LEN(c); i++)
+	for (i = 0; i < ARRAY_LEN(c); i++) {
 		EXPECT_EQ(-EOVERFLOW, gm_copy(self->fd, c[i].dst, c[i].src, c[i].len))
 			TH_LOG("copy %#llx <- %#llx + %#llx",
 			       (unsigned long long)c[i].dst,
 			       (unsigned long long)c[i].src,
 			       (unsigned long long)c[i].len);
+	}
 	EXPECT_SHADOW();
 	EXPECT_REST_UNTOUCHED();
 

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -136,6 +138,20 @@ static inline int gm_write(int fd, uint64_t gpa, const void *buf, uint64_t len)
 	return ret;
 }
 
+/* GUESTMEM_GET_DIRTY_LOG of [gpa, gpa + size) into @bitmap. */
+static inline int gm_dirty_log(int fd, uint64_t gpa, uint64_t size,
+			       void *bitmap, uint32_t flags)
+{
+	struct guestmem_dirty_log l;
+
+	memset(&l, 0, sizeof(l));
+	l.gpa = gpa;
+	l.size = size;
+	l.bitmap = (uintptr_t)bitmap;
+	l.flags = flags;
+	return gm_ioctl(fd, GUESTMEM_GET_DIRTY_LOG, &l);
+}
+
 /* Regions of a space, sorted by GPA; *n receives the count.  free() it. */
 static inline struct guestmem_region *gm_regions(int fd, uint32_t *n)
 {
@@ -198,6 +214,52 @@ static inline long mem_check(const void *buf, int c, size_t len)
 		if (p[i] != (uint8_t)c)
 			return (long)i;
 	return -1;
+}
+
+/*
+ * GUESTMEM_READ of [gpa, gpa + len) against pattern @seed: -1 if it all
+ * matches, else the index of the first wrong byte; -2 if the read failed,
+ * -3 if out of memory.
+ */
+static inline long gm_pat_check(int fd, uint64_t gpa, uint64_t len,
+				uint64_t seed)
+{
+	uint8_t *buf = malloc(len);
+	long ret;
+
+	if (!buf)
+		return -3;
+	ret = gm_read(fd, gpa, buf, len) ? -2 : pat_check(buf, gpa, len, seed);
+	free(buf);
+	return ret;
+}
+
+/* Likewise against the byte @c. */
+static inline long gm_mem_check(int fd, uint64_t gpa, uint64_t len, int c)
+{
+	uint8_t *buf = malloc(len);
+	long ret;
+
+	if (!buf)
+		return -3;
+	ret = gm_read(fd, gpa, buf, len) ? -2 : mem_check(buf, c, len);
+	free(buf);
+	return ret;
+}
+
+/* GUESTMEM_WRITE pattern @seed to [gpa, gpa + len); gm_write()'s result. */
+static inline int gm_pat_write(int fd, uint64_t gpa, uint64_t len,
+			       uint64_t seed)
+{
+	uint8_t *buf = malloc(len);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	pat_fill(buf, gpa, len, seed);
+	ret = gm_write(fd, gpa, buf, len);
+	free(buf);
+	return ret;
 }
 
 /* Anonymous private memory (MAP_PRIVATE | MAP_ANONYMOUS), or NULL. */
@@ -320,6 +382,80 @@ static inline int write_file_u64(const char *path, uint64_t val)
 		ret = errno ? -errno : -EIO;
 	close(fd);
 	return ret;
+}
+
+/*
+ * SIGBUS catching for accesses through mappings: sigbus_install() once, then
+ * sigbus_load()/sigbus_store()/sigbus_memcpy() return -1 instead of dying
+ * when the access raises SIGBUS, with its address in sigbus_addr.  A SIGBUS
+ * outside them kills the process when the access is retried.  Not for
+ * threads: the jump buffer is shared.
+ */
+static sigjmp_buf sigbus_jmp __attribute__((unused));
+static volatile sig_atomic_t sigbus_armed __attribute__((unused));
+static void *volatile sigbus_addr __attribute__((unused));
+
+static inline void sigbus_handler(int sig, siginfo_t *si, void *ctx)
+{
+	if (!sigbus_armed) {
+		/* Not expected here: die of it when the access is retried. */
+		signal(SIGBUS, SIG_DFL);
+		return;
+	}
+	sigbus_armed = 0;
+	sigbus_addr = si->si_addr;
+	siglongjmp(sigbus_jmp, 1);
+}
+
+static inline int sigbus_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = sigbus_handler;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGBUS, &sa, NULL);
+}
+
+/* One byte through a mapping: its value, or -1 after a SIGBUS. */
+static __attribute__((noinline, unused)) int sigbus_load(const volatile void *p)
+{
+	int v;
+
+	sigbus_addr = NULL;
+	if (sigsetjmp(sigbus_jmp, 1))
+		return -1;
+	sigbus_armed = 1;
+	v = *(const volatile uint8_t *)p;
+	sigbus_armed = 0;
+	return v;
+}
+
+/* Store one byte through a mapping: 0, or -1 after a SIGBUS. */
+static __attribute__((noinline, unused)) int sigbus_store(volatile void *p, uint8_t v)
+{
+	sigbus_addr = NULL;
+	if (sigsetjmp(sigbus_jmp, 1))
+		return -1;
+	sigbus_armed = 1;
+	*(volatile uint8_t *)p = v;
+	sigbus_armed = 0;
+	return 0;
+}
+
+/* memcpy(): 0, or -1 after a SIGBUS. */
+static __attribute__((noinline, unused)) int sigbus_memcpy(void *dst,
+							 const void *src,
+							 size_t len)
+{
+	sigbus_addr = NULL;
+	if (sigsetjmp(sigbus_jmp, 1))
+		return -1;
+	sigbus_armed = 1;
+	memcpy(dst, src, len);
+	sigbus_armed = 0;
+	return 0;
 }
 
 /*

@@ -367,8 +367,9 @@ TEST_F(race, threads_vs_remove_add)
 	}
 	cycles = remover(&self->r, THREAD_MS, &self->layout);
 	__atomic_store_n(&self->r.stop, 1, __ATOMIC_RELAXED);
-	for (i = 0; i <= NWORKERS; i++)
+	for (i = 0; i <= NWORKERS; i++) {
 		ASSERT_EQ(0, pthread_join(w[i].th, NULL));
+	}
 
 	for (i = 0; i < NWORKERS; i++) {
 		total_ok += w[i].st.ok;
@@ -383,8 +384,9 @@ TEST_F(race, threads_vs_remove_add)
 		       (unsigned long long)w[NWORKERS].st.sigbus);
 
 	ASSERT_LT(0, cycles) TH_LOG("remove/add failed: %s", strerror((int)-cycles));
-	for (i = 0; i < NWORKERS; i++)
+	for (i = 0; i < NWORKERS; i++) {
 		EXPECT_STATS_SANE(w[i].st, "worker");
+	}
 	EXPECT_STATS_SANE(w[NWORKERS].st, "mapper");
 	EXPECT_LT(0ULL, total_bus) TH_LOG("no access ever hit a removed region");
 

@@ -10,7 +10,6 @@
  *
  * SIGBUS is caught with sigsetjmp()/siglongjmp() and its si_addr checked.
  */
-#include <setjmp.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -31,81 +30,15 @@
 
 /* ---- SIGBUS catching --------------------------------------------------- */
 
-static sigjmp_buf bus_jmp;
-static volatile sig_atomic_t bus_armed;
-static void *volatile bus_addr;
-
-static void bus_handler(int sig, siginfo_t *si, void *ctx)
-{
-	if (!bus_armed) {
-		/* Not expected here: die of it when the access is retried. */
-		signal(SIGBUS, SIG_DFL);
-		return;
-	}
-	bus_armed = 0;
-	bus_addr = si->si_addr;
-	siglongjmp(bus_jmp, 1);
-}
-
-static int install_bus_handler(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = bus_handler;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(SIGBUS, &sa, NULL);
-}
-
-/* memcpy() that reports a SIGBUS (-1, address in bus_addr) instead of dying. */
-static int __attribute__((noinline)) bus_memcpy(void *dst, const void *src,
-						size_t len)
-{
-	bus_addr = NULL;
-	if (sigsetjmp(bus_jmp, 1))
-		return -1;
-	bus_armed = 1;
-	memcpy(dst, src, len);
-	bus_armed = 0;
-	return 0;
-}
-
-/* One byte through the mapping: its value, or -1 after a SIGBUS. */
-static int __attribute__((noinline)) try_read8(const void *p)
-{
-	int v;
-
-	bus_addr = NULL;
-	if (sigsetjmp(bus_jmp, 1))
-		return -1;
-	bus_armed = 1;
-	v = *(const volatile uint8_t *)p;
-	bus_armed = 0;
-	return v;
-}
-
-/* 0, or -1 after a SIGBUS. */
-static int __attribute__((noinline)) try_write8(void *p, uint8_t v)
-{
-	bus_addr = NULL;
-	if (sigsetjmp(bus_jmp, 1))
-		return -1;
-	bus_armed = 1;
-	*(volatile uint8_t *)p = v;
-	bus_armed = 0;
-	return 0;
-}
-
 /* Reading (and writing) the byte at p raises SIGBUS at exactly p. */
 #define EXPECT_BUS_READ(p) do {						\
-	EXPECT_EQ(-1, try_read8(p)) TH_LOG("read at %p did not SIGBUS", (void *)(p)); \
-	EXPECT_EQ((void *)(p), bus_addr);				\
+	EXPECT_EQ(-1, sigbus_load(p)) TH_LOG("read at %p did not SIGBUS", (void *)(p)); \
+	EXPECT_EQ((void *)(p), sigbus_addr);				\
 } while (0)
 
 #define EXPECT_BUS_WRITE(p) do {					\
-	EXPECT_EQ(-1, try_write8(p, 0xa5)) TH_LOG("write at %p did not SIGBUS", (void *)(p)); \
-	EXPECT_EQ((void *)(p), bus_addr);				\
+	EXPECT_EQ(-1, sigbus_store(p, 0xa5)) TH_LOG("write at %p did not SIGBUS", (void *)(p)); \
+	EXPECT_EQ((void *)(p), sigbus_addr);				\
 } while (0)
 
 #define EXPECT_BUS_RW(p) do {						\
@@ -134,7 +67,7 @@ static long map_pat_check(const uint8_t *p, uint64_t gpa, size_t len,
 
 	if (!buf)
 		return -3;
-	ret = bus_memcpy(buf, p, len) ? -2 : pat_check(buf, gpa, len, seed);
+	ret = sigbus_memcpy(buf, p, len) ? -2 : pat_check(buf, gpa, len, seed);
 	free(buf);
 	return ret;
 }
@@ -147,7 +80,7 @@ static long map_mem_check(const uint8_t *p, int c, size_t len)
 
 	if (!buf)
 		return -3;
-	ret = bus_memcpy(buf, p, len) ? -2 : mem_check(buf, c, len);
+	ret = sigbus_memcpy(buf, p, len) ? -2 : mem_check(buf, c, len);
 	free(buf);
 	return ret;
 }
@@ -161,32 +94,7 @@ static int map_pat_fill(uint8_t *p, uint64_t gpa, size_t len, uint64_t seed)
 	if (!buf)
 		return -3;
 	pat_fill(buf, gpa, len, seed);
-	ret = bus_memcpy(p, buf, len);
-	free(buf);
-	return ret;
-}
-
-/* GUESTMEM_READ of [gpa, gpa + len) against the pattern (-2: ioctl failed). */
-static long ioctl_pat_check(int fd, uint64_t gpa, size_t len, uint64_t seed)
-{
-	uint8_t *buf = malloc(len);
-	long ret;
-
-	if (!buf)
-		return -3;
-	ret = gm_read(fd, gpa, buf, len) ? -2 : pat_check(buf, gpa, len, seed);
-	free(buf);
-	return ret;
-}
-
-static long ioctl_mem_check(int fd, uint64_t gpa, size_t len, int c)
-{
-	uint8_t *buf = malloc(len);
-	long ret;
-
-	if (!buf)
-		return -3;
-	ret = gm_read(fd, gpa, buf, len) ? -2 : mem_check(buf, c, len);
+	ret = sigbus_memcpy(p, buf, len);
 	free(buf);
 	return ret;
 }
@@ -201,19 +109,6 @@ static long pread_pat_check(int fd, uint64_t gpa, size_t len, uint64_t seed)
 		return -3;
 	ret = pread(fd, buf, len, (off_t)gpa) != (ssize_t)len ? -2 :
 		pat_check(buf, gpa, len, seed);
-	free(buf);
-	return ret;
-}
-
-static int ioctl_pat_fill(int fd, uint64_t gpa, size_t len, uint64_t seed)
-{
-	uint8_t *buf = malloc(len);
-	int ret;
-
-	if (!buf)
-		return -ENOMEM;
-	pat_fill(buf, gpa, len, seed);
-	ret = gm_write(fd, gpa, buf, len);
 	free(buf);
 	return ret;
 }
@@ -240,7 +135,7 @@ FIXTURE(mm) {
 
 FIXTURE_SETUP(mm)
 {
-	ASSERT_EQ(0, install_bus_handler());
+	ASSERT_EQ(0, sigbus_install());
 	self->fd = gm_open();
 	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", GM_DEV, strerror(errno));
 	self->u = map_anon(4 * PG);
@@ -293,18 +188,18 @@ TEST_F(mm, mapping_writes_visible_to_ioctl_and_pread)
 
 	ASSERT_NE(NULL, p) TH_LOG("mmap: %s", strerror(errno));
 	ASSERT_EQ(0, map_pat_fill(p, G(0), 8 * PG, 1));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(0), 8 * PG, 1));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(0), 8 * PG, 1));
 	EXPECT_EQ(-1, pread_pat_check(self->fd, G(0), 8 * PG, 1));
 	EXPECT_EQ(-1, pat_check(self->u, G(4), 4 * PG, 1));
 
 	/* One store sequence straddling the VMALLOC/USER boundary. */
 	ASSERT_EQ(0, map_pat_fill(p + 4 * PG - 100, G(4) - 100, 200, 2));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(4) - 100, 200, 2));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(4) - 100, 200, 2));
 	EXPECT_EQ(-1, pread_pat_check(self->fd, G(4) - 100, 200, 2));
 	EXPECT_EQ(-1, pat_check(self->u, G(4), 100, 2));
 	/* Neighbours untouched. */
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(4) - 101, 1, 1));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(4) + 100, 1, 1));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(4) - 101, 1, 1));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(4) + 100, 1, 1));
 	EXPECT_EQ(0, munmap(p, 8 * PG));
 }
 
@@ -318,12 +213,12 @@ TEST_F(mm, ioctl_and_pwrite_visible_in_mapping)
 	/* Fault every page in, read-only PTEs for some, writable for others. */
 	for (i = 0; i < 8; i++) {
 		if (i % 2) {
-			EXPECT_EQ(0, try_write8(p + i * PG + 1, 0));
+			EXPECT_EQ(0, sigbus_store(p + i * PG + 1, 0));
 		} else {
-			EXPECT_LE(0, try_read8(p + i * PG));
+			EXPECT_LE(0, sigbus_load(p + i * PG));
 		}
 	}
-	ASSERT_EQ(0, ioctl_pat_fill(self->fd, G(0), 8 * PG, 3));
+	ASSERT_EQ(0, gm_pat_write(self->fd, G(0), 8 * PG, 3));
 	EXPECT_EQ(-1, map_pat_check(p, G(0), 8 * PG, 3));
 
 	ASSERT_EQ(0, pwrite_pat_fill(self->fd, G(2) + 100, 3 * PG, 4));
@@ -334,7 +229,7 @@ TEST_F(mm, ioctl_and_pwrite_visible_in_mapping)
 	/* R1's memory is the user's own: both views are the same pages. */
 	pat_fill(self->u + PG, G(5), PG, 5);
 	EXPECT_EQ(-1, map_pat_check(p + 5 * PG, G(5), PG, 5));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(5), PG, 5));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(5), PG, 5));
 	EXPECT_EQ(0, munmap(p, 8 * PG));
 }
 
@@ -353,23 +248,23 @@ TEST_F(mm, hole_sigbus)
 			EXPECT_BUS_READ(p + i * PG);
 			EXPECT_BUS_WRITE(p + i * PG + PG - 1);
 		} else {
-			EXPECT_EQ(0, try_write8(p + i * PG + 7, 0x11 + i))
+			EXPECT_EQ(0, sigbus_store(p + i * PG + 7, 0x11 + i))
 				TH_LOG("page %u", i);
-			EXPECT_EQ(0x11 + (int)i, try_read8(p + i * PG + 7));
+			EXPECT_EQ(0x11 + (int)i, sigbus_load(p + i * PG + 7));
 		}
 	}
 	EXPECT_BUS_READ(p + 9 * PG + 123);
 	/* A copy running from backed memory into the hole faults in the hole. */
 	EXPECT_EQ(-2, map_pat_check(p + 7 * PG, G(7), 2 * PG, 0));
-	EXPECT_TRUE((uint8_t *)bus_addr >= p + 8 * PG &&
-		    (uint8_t *)bus_addr < p + 9 * PG)
-		TH_LOG("SIGBUS at %p, hole page at %p", bus_addr, p + 8 * PG);
+	EXPECT_TRUE((uint8_t *)sigbus_addr >= p + 8 * PG &&
+		    (uint8_t *)sigbus_addr < p + 9 * PG)
+		TH_LOG("SIGBUS at %p, hole page at %p", sigbus_addr, p + 8 * PG);
 
 	/* The mapping is still good after the SIGBUS. */
 	ASSERT_EQ(0, map_pat_fill(p + 12 * PG, G(12), 4 * PG, 6));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(12), 4 * PG, 6));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(12), 4 * PG, 6));
 	ASSERT_EQ(0, map_pat_fill(p, G(0), 8 * PG, 6));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(0), 8 * PG, 6));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(0), 8 * PG, 6));
 	EXPECT_BUS_RW(p + 11 * PG);
 	EXPECT_EQ(0, munmap(p, 16 * PG));
 }
@@ -395,23 +290,23 @@ TEST_F(mm, readonly_region_write_sigbus)
 				  strerror(errno));
 
 	/* USER, read first then write. */
-	EXPECT_EQ(pat(G(16) + 5, 8), try_read8(p + 5));
+	EXPECT_EQ(pat(G(16) + 5, 8), sigbus_load(p + 5));
 	EXPECT_BUS_WRITE(p + 5);
-	EXPECT_EQ(pat(G(16) + 5, 8), try_read8(p + 5));
+	EXPECT_EQ(pat(G(16) + 5, 8), sigbus_load(p + 5));
 	/* USER, write first. */
 	EXPECT_BUS_WRITE(p + PG + 9);
-	EXPECT_EQ(pat(G(17) + 9, 8), try_read8(p + PG + 9));
+	EXPECT_EQ(pat(G(17) + 9, 8), sigbus_load(p + PG + 9));
 	/* VMALLOC, read first then write. */
-	EXPECT_EQ(0, try_read8(p + 2 * PG));
+	EXPECT_EQ(0, sigbus_load(p + 2 * PG));
 	EXPECT_BUS_WRITE(p + 2 * PG);
 	/* VMALLOC, write first. */
 	EXPECT_BUS_WRITE(p + 3 * PG + PG - 1);
-	EXPECT_EQ(0, try_read8(p + 3 * PG + PG - 1));
+	EXPECT_EQ(0, sigbus_load(p + 3 * PG + PG - 1));
 
 	EXPECT_EQ(-1, map_pat_check(p, G(16), 2 * PG, 8));
 	EXPECT_EQ(-1, map_mem_check(p + 2 * PG, 0, 2 * PG));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(16), 2 * PG, 8));
-	EXPECT_EQ(-1, ioctl_mem_check(self->fd, G(18), 2 * PG, 0));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(16), 2 * PG, 8));
+	EXPECT_EQ(-1, gm_mem_check(self->fd, G(18), 2 * PG, 0));
 	EXPECT_EQ(-1, pat_check(u2, G(16), 2 * PG, 8));
 
 	EXPECT_EQ(0, munmap(p, 4 * PG));
@@ -432,17 +327,17 @@ TEST_F(mm, map_before_region_exists)
 
 	ASSERT_EQ(0, gm_add_vmalloc(self->fd, G(32), 2 * PG));
 	EXPECT_EQ(-1, map_mem_check(p, 0, 2 * PG));
-	ASSERT_EQ(0, ioctl_pat_fill(self->fd, G(32), 2 * PG, 9));
+	ASSERT_EQ(0, gm_pat_write(self->fd, G(32), 2 * PG, 9));
 	EXPECT_EQ(-1, map_pat_check(p, G(32), 2 * PG, 9));
 	ASSERT_EQ(0, map_pat_fill(p + 100, G(32) + 100, PG, 10));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(32) + 100, PG, 10));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(32) + 100, PG, 10));
 	EXPECT_BUS_RW(p + 2 * PG);
 
 	pat_fill(u3, G(34), 2 * PG, 11);
 	ASSERT_EQ(0, gm_add_user(self->fd, G(34), 2 * PG, u3));
 	EXPECT_EQ(-1, map_pat_check(p + 2 * PG, G(34), 2 * PG, 11));
 	ASSERT_EQ(0, map_pat_fill(p, G(32), 4 * PG, 12));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(32), 4 * PG, 12));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(32), 4 * PG, 12));
 	EXPECT_EQ(-1, pat_check(u3, G(34), 2 * PG, 12));
 	EXPECT_EQ(0, munmap(p, 4 * PG));
 	munmap(u3, 2 * PG);
@@ -461,16 +356,18 @@ TEST_F(mm, remove_while_mapped_then_readd)
 	ASSERT_NE(NULL, u3);
 	ASSERT_NE(NULL, p) TH_LOG("mmap: %s", strerror(errno));
 	ASSERT_EQ(0, map_pat_fill(p + PG, G(1), 7 * PG, 13));
-	EXPECT_LE(0, try_read8(p));	/* page 0: a read-only PTE */
+	EXPECT_LE(0, sigbus_load(p));	/* page 0: a read-only PTE */
 
 	ASSERT_EQ(0, gm_remove(self->fd, G(0), 4 * PG));
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
 		EXPECT_BUS_RW(p + i * PG + 8 * i);
+	}
 	EXPECT_EQ(-1, map_pat_check(p + 4 * PG, G(4), 4 * PG, 13));
 
 	ASSERT_EQ(0, gm_remove(self->fd, G(4), 4 * PG));
-	for (i = 4; i < 8; i++)
+	for (i = 4; i < 8; i++) {
 		EXPECT_BUS_RW(p + i * PG + PG - 1 - i);
+	}
 	/* The user memory kept what was written through the mapping. */
 	EXPECT_EQ(-1, pat_check(self->u, G(4), 4 * PG, 13));
 
@@ -483,7 +380,7 @@ TEST_F(mm, remove_while_mapped_then_readd)
 	EXPECT_EQ(-1, map_pat_check(p + 4 * PG, G(4), 4 * PG, 14));
 
 	ASSERT_EQ(0, map_pat_fill(p, G(0), 8 * PG, 15));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(0), 8 * PG, 15));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(0), 8 * PG, 15));
 	EXPECT_EQ(-1, pat_check(u3, G(4), 4 * PG, 15));
 	EXPECT_EQ(-1, pat_check(self->u, G(4), 4 * PG, 13));
 
@@ -525,7 +422,7 @@ TEST_F(mm, fork_shares_mapping)
 			_exit(10);
 		if (map_pat_fill(p + 2 * PG, G(2), 4 * PG, 17))
 			_exit(11);
-		if (ioctl_pat_check(self->fd, G(2), 4 * PG, 17) != -1)
+		if (gm_pat_check(self->fd, G(2), 4 * PG, 17) != -1)
 			_exit(12);
 		_exit(0);
 	}
@@ -533,7 +430,7 @@ TEST_F(mm, fork_shares_mapping)
 	EXPECT_EQ(-1, map_pat_check(p + 2 * PG, G(2), 4 * PG, 17));
 	EXPECT_EQ(-1, map_pat_check(p, G(0), 2 * PG, 16));
 	EXPECT_EQ(-1, map_pat_check(p + 6 * PG, G(6), 2 * PG, 16));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(2), 4 * PG, 17));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(2), 4 * PG, 17));
 	EXPECT_EQ(-1, pat_check(self->u, G(4), 2 * PG, 17));
 	EXPECT_EQ(0, munmap(p, 8 * PG));
 }
@@ -577,9 +474,9 @@ TEST_F(mm, remove_zaps_child_mapping)
 		if (pipe_put(to_parent[1]) || pipe_get(to_child[0]))
 			_exit(21);
 		/* The parent removed both regions. */
-		if (try_read8(p + 5) != -1 || bus_addr != p + 5)
+		if (sigbus_load(p + 5) != -1 || sigbus_addr != p + 5)
 			_exit(22);
-		if (try_write8(p + 6 * PG, 1) != -1 || bus_addr != p + 6 * PG)
+		if (sigbus_store(p + 6 * PG, 1) != -1 || sigbus_addr != p + 6 * PG)
 			_exit(23);
 		if (pipe_put(to_parent[1]) || pipe_get(to_child[0]))
 			_exit(24);
@@ -588,7 +485,7 @@ TEST_F(mm, remove_zaps_child_mapping)
 			_exit(25);
 		if (map_mem_check(p + 2 * PG, 0, 2 * PG) != -1)
 			_exit(26);
-		if (try_read8(p + 4 * PG) != -1)
+		if (sigbus_load(p + 4 * PG) != -1)
 			_exit(27);
 		_exit(0);
 	}
@@ -596,13 +493,13 @@ TEST_F(mm, remove_zaps_child_mapping)
 	close(to_child[0]);
 	close(to_parent[1]);
 	ASSERT_EQ(0, pipe_get(to_parent[0])) TH_LOG("child: %d", wait_child(pid));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(0), 8 * PG, 18));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(0), 8 * PG, 18));
 	ASSERT_EQ(0, gm_remove(self->fd, G(0), 4 * PG));
 	ASSERT_EQ(0, gm_remove(self->fd, G(4), 4 * PG));
 	ASSERT_EQ(0, pipe_put(to_child[1]));
 	ASSERT_EQ(0, pipe_get(to_parent[0])) TH_LOG("child: %d", wait_child(pid));
 	ASSERT_EQ(0, gm_add_vmalloc(self->fd, G(0), 4 * PG));
-	ASSERT_EQ(0, ioctl_pat_fill(self->fd, G(0), 2 * PG, 19));
+	ASSERT_EQ(0, gm_pat_write(self->fd, G(0), 2 * PG, 19));
 	ASSERT_EQ(0, pipe_put(to_child[1]));
 	EXPECT_EQ(0, wait_child(pid));
 	EXPECT_EQ(-1, pat_check(self->u, G(4), 4 * PG, 18));
@@ -634,7 +531,7 @@ TEST_F(mm, map_private_einval)
 	/* MAP_SHARED_VALIDATE (no extra flags) is MAP_SHARED. */
 	p = mmap(NULL, PG, RW, MAP_SHARED_VALIDATE, self->fd, (off_t)G(0));
 	ASSERT_NE(MAP_FAILED, p) TH_LOG("MAP_SHARED_VALIDATE: %s", strerror(errno));
-	EXPECT_EQ(0, try_write8(p, 3));
+	EXPECT_EQ(0, sigbus_store(p, 3));
 	EXPECT_EQ(0, munmap(p, PG));
 }
 
@@ -739,18 +636,18 @@ TEST_F(mm, top_of_gpa_space)
 	ASSERT_NE(NULL, p) TH_LOG("mmap at 2^64 - 8 KiB: %s", strerror(errno));
 	EXPECT_EQ(-1, map_mem_check(p, 0, 2 * PG));
 	ASSERT_EQ(0, map_pat_fill(p, top, 2 * PG, 22));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, top, 2 * PG, 22));
-	ASSERT_EQ(0, ioctl_pat_fill(self->fd, GPA_END(PG), PG, 23));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, top, 2 * PG, 22));
+	ASSERT_EQ(0, gm_pat_write(self->fd, GPA_END(PG), PG, 23));
 	EXPECT_EQ(-1, map_pat_check(p + PG, GPA_END(PG), PG, 23));
 	EXPECT_EQ(-1, map_pat_check(p, top, PG, 22));
-	EXPECT_EQ(0, try_write8(p + 2 * PG - 1, 0x77));
+	EXPECT_EQ(0, sigbus_store(p + 2 * PG - 1, 0x77));
 	EXPECT_EQ(0, munmap(p, 2 * PG));
 
 	/* Hole below, region at the top, in one mapping. */
 	q = gm_map(self->fd, GPA_END(4 * PG), 4 * PG, RW);
 	ASSERT_NE(NULL, q) TH_LOG("mmap at 2^64 - 16 KiB: %s", strerror(errno));
 	EXPECT_BUS_RW(q + PG);
-	EXPECT_EQ(0x77, try_read8(q + 4 * PG - 1));
+	EXPECT_EQ(0x77, sigbus_load(q + 4 * PG - 1));
 
 	/* Removal zaps up there too. */
 	ASSERT_EQ(0, gm_remove(self->fd, top, 2 * PG));
@@ -773,11 +670,11 @@ TEST_F(mm, madvise_dontneed)
 	ASSERT_EQ(0, map_pat_fill(p, G(0), 8 * PG, 24));
 	ASSERT_EQ(0, madvise(p, 12 * PG, MADV_DONTNEED));	/* hole included */
 	EXPECT_EQ(-1, map_pat_check(p, G(0), 8 * PG, 24));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(0), 8 * PG, 24));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(0), 8 * PG, 24));
 
 	ASSERT_EQ(0, madvise(p + 3 * PG, 2 * PG, MADV_DONTNEED));
 	ASSERT_EQ(0, map_pat_fill(p + 3 * PG, G(3), 2 * PG, 25));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(3), 2 * PG, 25));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(3), 2 * PG, 25));
 	EXPECT_EQ(-1, pat_check(self->u, G(4), PG, 25));
 	ASSERT_EQ(0, madvise(p, 8 * PG, MADV_DONTNEED));
 	EXPECT_EQ(-1, map_pat_check(p + 3 * PG, G(3), 2 * PG, 25));
@@ -799,9 +696,9 @@ TEST_F(mm, munmap_partial)
 
 	ASSERT_EQ(0, map_pat_fill(p + 6 * PG, G(6), 2 * PG, 27));
 	ASSERT_EQ(0, map_pat_fill(p + PG, G(1), PG, 27));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(6), 2 * PG, 27));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(1), PG, 27));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(2), 4 * PG, 26));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(6), 2 * PG, 27));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(1), PG, 27));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(2), 4 * PG, 26));
 
 	/* The tail piece still maps G(6..8): removing R1 zaps it. */
 	ASSERT_EQ(0, gm_remove(self->fd, G(4), 4 * PG));
@@ -813,9 +710,9 @@ TEST_F(mm, munmap_partial)
 	EXPECT_EQ(-1, map_pat_check(p + PG, G(1), PG, 27));
 	EXPECT_EQ(0, munmap(p + PG, PG));
 	EXPECT_EQ(0, munmap(p + 6 * PG, 2 * PG));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(0), PG, 26));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(1), PG, 27));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(2), 2 * PG, 26));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(0), PG, 26));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(1), PG, 27));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(2), 2 * PG, 26));
 }
 
 /* mremap shrinking keeps the head; a move keeps the GPAs. */
@@ -831,8 +728,8 @@ TEST_F(mm, mremap)
 	ASSERT_EQ(p, q) TH_LOG("mremap shrink: %s", strerror(errno));
 	EXPECT_EQ(-1, map_pat_check(p, G(0), 6 * PG, 28));
 	ASSERT_EQ(0, map_pat_fill(p + 3 * PG, G(3), 3 * PG, 29));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(3), 3 * PG, 29));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(6), 2 * PG, 28));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(3), 3 * PG, 29));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(6), 2 * PG, 28));
 
 	/* Move it elsewhere: same GPAs, and removal still zaps it. */
 	dst = unmapped_range(6 * PG);
@@ -842,7 +739,7 @@ TEST_F(mm, mremap)
 	EXPECT_EQ(-1, map_pat_check(q, G(0), 3 * PG, 28));
 	EXPECT_EQ(-1, map_pat_check(q + 3 * PG, G(3), 3 * PG, 29));
 	ASSERT_EQ(0, map_pat_fill(q, G(0), PG, 30));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(0), PG, 30));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(0), PG, 30));
 	ASSERT_EQ(0, gm_remove(self->fd, G(0), 4 * PG));
 	EXPECT_BUS_RW(q);
 	EXPECT_BUS_RW(q + 4 * PG - 1);
@@ -864,7 +761,7 @@ TEST_F(mm, mprotect_to_writable)
 	EXPECT_EQ(-1, map_pat_check(p + 2 * PG, G(4), 2 * PG, SEED_U));
 	ASSERT_EQ(0, mprotect(p, 4 * PG, RW));
 	ASSERT_EQ(0, map_pat_fill(p, G(2), 4 * PG, 31));
-	EXPECT_EQ(-1, ioctl_pat_check(self->fd, G(2), 4 * PG, 31));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(2), 4 * PG, 31));
 	EXPECT_EQ(0, munmap(p, 4 * PG));
 }
 

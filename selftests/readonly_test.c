@@ -7,8 +7,6 @@
  * GUESTMEM_FILL, GUESTMEM_COPY's destination and stores through mmap()
  * (SIGBUS, caught with sigsetjmp) -- while every read path works.
  */
-#include <setjmp.h>
-#include <signal.h>
 #include <sys/uio.h>
 
 #include "guestmem_util.h"
@@ -31,92 +29,14 @@
 #define SEED_RO		42
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* ---- SIGBUS catching ------------------------------------------------------ */
-
-static sigjmp_buf bus_jmp;
-static volatile sig_atomic_t bus_armed;
-static void *volatile bus_addr;
-
-static void bus_handler(int sig, siginfo_t *si, void *ctx)
-{
-	if (!bus_armed) {
-		signal(SIGBUS, SIG_DFL);	/* unexpected: die when retried */
-		return;
-	}
-	bus_armed = 0;
-	bus_addr = si->si_addr;
-	siglongjmp(bus_jmp, 1);
-}
-
-static int install_bus_handler(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = bus_handler;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(SIGBUS, &sa, NULL);
-}
-
-/* Store one byte through a mapping: 0, or -1 after a SIGBUS. */
-static int __attribute__((noinline)) bus_store(volatile uint8_t *p, uint8_t v)
-{
-	bus_addr = NULL;
-	if (sigsetjmp(bus_jmp, 1))
-		return -1;
-	bus_armed = 1;
-	*p = v;
-	bus_armed = 0;
-	return 0;
-}
-
-/* Load one byte through a mapping: its value, or -1 after a SIGBUS. */
-static int __attribute__((noinline)) bus_load(volatile uint8_t *p)
-{
-	int v;
-
-	bus_addr = NULL;
-	if (sigsetjmp(bus_jmp, 1))
-		return -1;
-	bus_armed = 1;
-	v = *p;
-	bus_armed = 0;
-	return v;
-}
-
 /* ---- helpers ---------------------------------------------------------------- */
-
-static long gpa_pat_check(int fd, uint64_t gpa, uint64_t len, uint64_t seed)
-{
-	uint8_t *buf = malloc(len);
-	long ret;
-
-	if (!buf)
-		return -3;
-	ret = gm_read(fd, gpa, buf, len) ? -2 : pat_check(buf, gpa, len, seed);
-	free(buf);
-	return ret;
-}
-
-static long gpa_mem_check(int fd, uint64_t gpa, uint64_t len, int c)
-{
-	uint8_t *buf = malloc(len);
-	long ret;
-
-	if (!buf)
-		return -3;
-	ret = gm_read(fd, gpa, buf, len) ? -2 : mem_check(buf, c, len);
-	free(buf);
-	return ret;
-}
 
 /* Everything as the setup left it (both read-only regions included). */
 #define EXPECT_ALL_INITIAL() do {					\
-	EXPECT_EQ(-1, gpa_pat_check(self->fd, G(0), 4 * PG, SEED0));	\
-	EXPECT_EQ(-1, gpa_pat_check(self->fd, G(4), 4 * PG, SEED_RO));	\
-	EXPECT_EQ(-1, gpa_pat_check(self->fd, G(8), 4 * PG, SEED0));	\
-	EXPECT_EQ(-1, gpa_mem_check(self->fd, G(12), 4 * PG, 0));	\
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(0), 4 * PG, SEED0));	\
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(4), 4 * PG, SEED_RO));	\
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(8), 4 * PG, SEED0));	\
+	EXPECT_EQ(-1, gm_mem_check(self->fd, G(12), 4 * PG, 0));	\
 	EXPECT_EQ(-1, pat_check(self->uro, G(4), 4 * PG, SEED_RO));	\
 } while (0)
 
@@ -150,7 +70,7 @@ FIXTURE_SETUP(ro)
 	pat_fill(buf, G(0), 4 * PG, SEED0);
 	ASSERT_EQ(0, gm_write(self->fd, G(0), buf, 4 * PG));
 	free(buf);
-	ASSERT_EQ(0, install_bus_handler());
+	ASSERT_EQ(0, sigbus_install());
 }
 
 FIXTURE_TEARDOWN(ro)
@@ -222,8 +142,8 @@ TEST_F(ro, ioctl_write_partial)
 	ASSERT_EQ(0, gm_io(self->fd, GUESTMEM_WRITE, G(4) - 100, buf, 200,
 			   GUESTMEM_IO_PARTIAL, &done));
 	EXPECT_EQ(100ULL, done);
-	EXPECT_EQ(-1, gpa_pat_check(self->fd, G(0), 4 * PG - 100, SEED0));
-	EXPECT_EQ(-1, gpa_mem_check(self->fd, G(4) - 100, 100, 0xcd));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(0), 4 * PG - 100, SEED0));
+	EXPECT_EQ(-1, gm_mem_check(self->fd, G(4) - 100, 100, 0xcd));
 
 	ASSERT_EQ(0, gm_io(self->fd, GUESTMEM_WRITE, G(12) - 10, buf, 2 * PG,
 			   GUESTMEM_IO_PARTIAL, &done));
@@ -241,7 +161,7 @@ TEST_F(ro, ioctl_write_partial)
 				 GUESTMEM_IO_PARTIAL, &done));
 	EXPECT_EQ(0ULL, done);
 	EXPECT_EQ(-1, pat_check(self->uro, G(4), 4 * PG, SEED_RO));
-	EXPECT_EQ(-1, gpa_mem_check(self->fd, G(12), 4 * PG, 0));
+	EXPECT_EQ(-1, gm_mem_check(self->fd, G(12), 4 * PG, 0));
 	EXPECT_EQ(-1, pat_check(self->u2, G(8), 4 * PG - 10, SEED0));
 }
 
@@ -255,7 +175,7 @@ TEST_F(ro, write_family)
 	memset(buf, 0xe1, sizeof(buf));
 	n = pwrite(self->fd, buf, 300, G(4) - 200);
 	EXPECT_EQ(200, n);
-	EXPECT_EQ(-1, gpa_mem_check(self->fd, G(4) - 200, 200, 0xe1));
+	EXPECT_EQ(-1, gm_mem_check(self->fd, G(4) - 200, 200, 0xe1));
 
 	errno = 0;
 	EXPECT_EQ(-1, pwrite(self->fd, buf, 300, G(4)));
@@ -284,13 +204,13 @@ TEST_F(ro, write_family)
 	iov[2].iov_len = 500;
 	ASSERT_EQ((off_t)(G(4) - 50), lseek(self->fd, G(4) - 50, SEEK_SET));
 	EXPECT_EQ(50, writev(self->fd, iov, 3));
-	EXPECT_EQ(-1, gpa_mem_check(self->fd, G(4) - 50, 50, 0xe2));
+	EXPECT_EQ(-1, gm_mem_check(self->fd, G(4) - 50, 50, 0xe2));
 	errno = 0;
 	EXPECT_EQ(-1, pwritev(self->fd, iov, 3, G(6)));
 	EXPECT_EQ(EACCES, errno);
 
 	EXPECT_EQ(-1, pat_check(self->uro, G(4), 4 * PG, SEED_RO));
-	EXPECT_EQ(-1, gpa_mem_check(self->fd, G(12), 4 * PG, 0));
+	EXPECT_EQ(-1, gm_mem_check(self->fd, G(12), 4 * PG, 0));
 }
 
 /* Every read path works on read-only regions. */
@@ -327,9 +247,11 @@ TEST_F(ro, reads_work)
 	map = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
 		   G(0));
 	ASSERT_NE(MAP_FAILED, map);
-	for (i = 0; i < 4; i++)
-		EXPECT_EQ(pat(G(4 + i) + 9, SEED_RO), bus_load(map + (4 + i) * PG + 9));
-	EXPECT_EQ(0, bus_load(map + 13 * PG));
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(pat(G(4 + i) + 9, SEED_RO),
+			  sigbus_load(map + (4 + i) * PG + 9));
+	}
+	EXPECT_EQ(0, sigbus_load(map + 13 * PG));
 	munmap(map, 16 * PG);
 	EXPECT_ALL_INITIAL();
 }
@@ -365,9 +287,9 @@ TEST_F(ro, batch)
 	EXPECT_EQ(-EACCES, gm_ioctl(self->fd, GUESTMEM_BATCH, &b));
 	EXPECT_EQ(2U, b.done);
 	EXPECT_EQ(-1, pat_check(r, G(6), 64, SEED_RO));
-	EXPECT_EQ(-1, gpa_mem_check(self->fd, G(1), 64, 0x5e));
-	EXPECT_EQ(-1, gpa_pat_check(self->fd, G(2), 2 * PG, SEED0));
-	EXPECT_EQ(-1, gpa_pat_check(self->fd, G(4), 4 * PG, SEED_RO));
+	EXPECT_EQ(-1, gm_mem_check(self->fd, G(1), 64, 0x5e));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(2), 2 * PG, SEED0));
+	EXPECT_EQ(-1, gm_pat_check(self->fd, G(4), 4 * PG, SEED_RO));
 
 	/* RO2 (VMALLOC) too, as the first op. */
 	ops[0] = ops[3];
@@ -375,7 +297,7 @@ TEST_F(ro, batch)
 	b.count = 1;
 	EXPECT_EQ(-EACCES, gm_ioctl(self->fd, GUESTMEM_BATCH, &b));
 	EXPECT_EQ(0U, b.done);
-	EXPECT_EQ(-1, gpa_mem_check(self->fd, G(12), 4 * PG, 0));
+	EXPECT_EQ(-1, gm_mem_check(self->fd, G(12), 4 * PG, 0));
 }
 
 /* GUESTMEM_ATOMIC: LOAD works, every other op is EACCES. */
@@ -494,36 +416,36 @@ TEST_F(ro, mmap_write_sigbus)
 
 	/* First touch a write (the fault handler refuses it). */
 	for (pg = 4; pg < 16; pg += 8) {
-		EXPECT_EQ(-1, bus_store(map + pg * PG + 3, 0x42))
+		EXPECT_EQ(-1, sigbus_store(map + pg * PG + 3, 0x42))
 			TH_LOG("page %u: store went through", pg);
-		EXPECT_EQ(map + pg * PG + 3, bus_addr);
+		EXPECT_EQ(map + pg * PG + 3, sigbus_addr);
 	}
 	/* First touch a read, then a write (the write-notify path refuses). */
 	for (pg = 5; pg < 16; pg += 8) {
-		EXPECT_LE(0, bus_load(map + pg * PG + 7));
-		EXPECT_EQ(-1, bus_store(map + pg * PG + 7, 0x43))
+		EXPECT_LE(0, sigbus_load(map + pg * PG + 7));
+		EXPECT_EQ(-1, sigbus_store(map + pg * PG + 7, 0x43))
 			TH_LOG("page %u: store went through", pg);
-		EXPECT_EQ(map + pg * PG + 7, bus_addr);
+		EXPECT_EQ(map + pg * PG + 7, sigbus_addr);
 		/* Again, with the page now present. */
-		EXPECT_EQ(-1, bus_store(map + pg * PG + 8, 0x44));
+		EXPECT_EQ(-1, sigbus_store(map + pg * PG + 8, 0x44));
 	}
 	/* Writable neighbours are writable. */
-	EXPECT_EQ(0, bus_store(map + 3 * PG + PG - 1, 0x45));
-	EXPECT_EQ(0, bus_store(map + 8 * PG, 0x46));
-	EXPECT_EQ(0x45, bus_load(map + 4 * PG - 1));
+	EXPECT_EQ(0, sigbus_store(map + 3 * PG + PG - 1, 0x45));
+	EXPECT_EQ(0, sigbus_store(map + 8 * PG, 0x46));
+	EXPECT_EQ(0x45, sigbus_load(map + 4 * PG - 1));
 	EXPECT_EQ(0x46, self->u2[0]);
 	/* The read-only bytes never changed. */
 	EXPECT_EQ(-1, pat_check(self->uro, G(4), 4 * PG, SEED_RO));
-	EXPECT_EQ(-1, gpa_mem_check(self->fd, G(12), 4 * PG, 0));
-	EXPECT_EQ(pat(G(4) + 3, SEED_RO), bus_load(map + 4 * PG + 3));
+	EXPECT_EQ(-1, gm_mem_check(self->fd, G(12), 4 * PG, 0));
+	EXPECT_EQ(pat(G(4) + 3, SEED_RO), sigbus_load(map + 4 * PG + 3));
 	munmap((void *)map, 16 * PG);
 
 	/* A mapping of the read-only region alone, written at its first byte. */
 	map = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, G(7));
 	ASSERT_NE(MAP_FAILED, map);
-	EXPECT_EQ(-1, bus_store(map, 1));
-	EXPECT_EQ(map, bus_addr);
-	EXPECT_EQ(pat(G(7), SEED_RO), bus_load(map));
+	EXPECT_EQ(-1, sigbus_store(map, 1));
+	EXPECT_EQ(map, sigbus_addr);
+	EXPECT_EQ(pat(G(7), SEED_RO), sigbus_load(map));
 	munmap((void *)map, PG);
 }
 

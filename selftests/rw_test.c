@@ -41,19 +41,8 @@ FIXTURE(rw) {
 	uint8_t *u, *c;
 };
 
-static long gpa_check(int fd, uint64_t gpa, uint64_t len, uint64_t seed)
-{
-	uint8_t *buf = malloc(len);
-	long bad;
-
-	if (!buf)
-		return -3;
-	bad = gm_read(fd, gpa, buf, len) ? -2 : pat_check(buf, gpa, len, seed);
-	free(buf);
-	return bad;
-}
 #define EXPECT_GPA_PAT(gpa, len, seed) \
-	EXPECT_EQ(-1, gpa_check(self->fd, gpa, len, seed)) \
+	EXPECT_EQ(-1, gm_pat_check(self->fd, gpa, len, seed)) \
 		TH_LOG("gpa %#llx len %#llx seed %d", (unsigned long long)(gpa), \
 		       (unsigned long long)(len), (int)(seed))
 

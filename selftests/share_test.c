@@ -77,29 +77,10 @@ static int recv_fd(int sock)
 	return fd;
 }
 
+/* 1 if [gpa, gpa + len) holds pattern @seed. */
 static int gpa_check(int fd, uint64_t gpa, uint64_t len, uint64_t seed)
 {
-	uint8_t *buf = malloc(len);
-	long bad;
-
-	if (!buf)
-		return 0;
-	bad = gm_read(fd, gpa, buf, len) ? -2 : pat_check(buf, gpa, len, seed);
-	free(buf);
-	return bad == -1;
-}
-
-static int write_pat(int fd, uint64_t gpa, uint64_t len, uint64_t seed)
-{
-	uint8_t *buf = malloc(len);
-	int ret;
-
-	if (!buf)
-		return -ENOMEM;
-	pat_fill(buf, gpa, len, seed);
-	ret = gm_write(fd, gpa, buf, len);
-	free(buf);
-	return ret;
+	return gm_pat_check(fd, gpa, len, seed) == -1;
 }
 
 static void wait_byte(int fd)
@@ -118,7 +99,7 @@ TEST(fork_shares_the_space)
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, gm_add_vmalloc(fd, G, 4 * PG));
-	ASSERT_EQ(0, write_pat(fd, G, 4 * PG, 1));
+	ASSERT_EQ(0, gm_pat_write(fd, G, 4 * PG, 1));
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -126,9 +107,9 @@ TEST(fork_shares_the_space)
 		CHILD_CHECK(gm_info(fd, &info) == 0);
 		CHILD_CHECK(info.num_regions == 1 && info.generation == 1);
 		CHILD_CHECK(gpa_check(fd, G, 4 * PG, 1));
-		CHILD_CHECK(write_pat(fd, G + 8, 4 * PG - 16, 2) == 0);
+		CHILD_CHECK(gm_pat_write(fd, G + 8, 4 * PG - 16, 2) == 0);
 		CHILD_CHECK(gm_add_vmalloc(fd, 2 * G, PG) == 0);
-		CHILD_CHECK(write_pat(fd, 2 * G, PG, 3) == 0);
+		CHILD_CHECK(gm_pat_write(fd, 2 * G, PG, 3) == 0);
 		_exit(0);
 	}
 	EXPECT_CHILD_OK(pid);
@@ -166,7 +147,7 @@ TEST(fork_shares_the_position)
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, gm_add_vmalloc(fd, G, PG));
-	ASSERT_EQ(0, write_pat(fd, G, PG, 4));
+	ASSERT_EQ(0, gm_pat_write(fd, G, PG, 4));
 	ASSERT_EQ((off_t)G, lseek(fd, G, SEEK_SET));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -209,7 +190,7 @@ TEST(scm_rights)
 		CHILD_CHECK(cfd >= 0);
 		CHILD_CHECK(gm_add_user(cfd, G, 4 * PG, mem) == 0);
 		CHILD_CHECK(gm_add_vmalloc(cfd, G + 4 * PG, 4 * PG) == 0);
-		CHILD_CHECK(write_pat(cfd, G + 4 * PG, 4 * PG, 5) == 0);
+		CHILD_CHECK(gm_pat_write(cfd, G + 4 * PG, 4 * PG, 5) == 0);
 		CHILD_CHECK(send_fd(sv[1], cfd) == 0);
 		wait_byte(sv[1]);
 		/* The parent's writes, through the child's own fd and memory. */
@@ -237,7 +218,7 @@ TEST(scm_rights)
 	EXPECT_EQ(KB(4), vmlck_kb(pid));
 
 	EXPECT_TRUE(gpa_check(fd, G, 8 * PG, 5));
-	ASSERT_EQ(0, write_pat(fd, G, 8 * PG, 6));
+	ASSERT_EQ(0, gm_pat_write(fd, G, 8 * PG, 6));
 	ASSERT_EQ(1, write(sv[0], "g", 1));
 	ASSERT_EQ(1, read(sv[0], &c, 1));
 	/* What the child stored in its memory. */
@@ -247,7 +228,7 @@ TEST(scm_rights)
 
 	/* The child is gone; its pinned pages are not. */
 	EXPECT_TRUE(gpa_check(fd, G, 4 * PG, 7));
-	ASSERT_EQ(0, write_pat(fd, G, 8 * PG, 8));
+	ASSERT_EQ(0, gm_pat_write(fd, G, 8 * PG, 8));
 	EXPECT_TRUE(gpa_check(fd, G, 8 * PG, 8));
 	ASSERT_EQ(0, gm_remove(fd, G, 4 * PG));
 	EXPECT_EQ(lck, vmlck_kb(0));
@@ -282,7 +263,7 @@ TEST(scm_rights_adder_exits_before_close)
 		close(sv[0]);
 		EXPECT_CHILD_OK(pid);
 		EXPECT_TRUE(gpa_check(fd, G, 16 * PG, 9 + i));
-		ASSERT_EQ(0, write_pat(fd, G, 16 * PG, 20 + i));
+		ASSERT_EQ(0, gm_pat_write(fd, G, 16 * PG, 20 + i));
 		EXPECT_TRUE(gpa_check(fd, G, 16 * PG, 20 + i));
 		/* Last reference dropped with the region still in place. */
 		ASSERT_EQ(0, close(fd));

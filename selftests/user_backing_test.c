@@ -18,34 +18,10 @@
 #define G	0x40000000ULL
 #define KB(pages) ((long)((pages) * PG / 1024))
 
-static long gpa_check(int fd, uint64_t gpa, uint64_t len, uint64_t seed)
-{
-	uint8_t *buf = malloc(len);
-	long bad;
-
-	if (!buf)
-		return -3;
-	bad = gm_read(fd, gpa, buf, len) ? -2 : pat_check(buf, gpa, len, seed);
-	free(buf);
-	return bad;
-}
 #define EXPECT_GPA_PAT(fd, gpa, len, seed) \
-	EXPECT_EQ(-1, gpa_check(fd, gpa, len, seed)) \
+	EXPECT_EQ(-1, gm_pat_check(fd, gpa, len, seed)) \
 		TH_LOG("gpa %#llx len %#llx seed %d", (unsigned long long)(gpa), \
 		       (unsigned long long)(len), (int)(seed))
-
-static int gm_write_pat(int fd, uint64_t gpa, uint64_t len, uint64_t seed)
-{
-	uint8_t *buf = malloc(len);
-	int ret;
-
-	if (!buf)
-		return -ENOMEM;
-	pat_fill(buf, gpa, len, seed);
-	ret = gm_write(fd, gpa, buf, len);
-	free(buf);
-	return ret;
-}
 
 FIXTURE(ub) {
 	int fd;
@@ -86,7 +62,7 @@ TEST_F(ub, anonymous)
 
 	/* Both directions. */
 	EXPECT_GPA_PAT(self->fd, G, 8 * PG, 1);
-	ASSERT_EQ(0, gm_write_pat(self->fd, G + 100, 7 * PG, 2));
+	ASSERT_EQ(0, gm_pat_write(self->fd, G + 100, 7 * PG, 2));
 	EXPECT_EQ(-1, pat_check(mem + 100, G + 100, 7 * PG, 2));
 	EXPECT_EQ(-1, pat_check(mem, G, 100, 1));
 	pat_fill(mem, G, 8 * PG, 3);
@@ -95,7 +71,7 @@ TEST_F(ub, anonymous)
 	/* Pinned: the pages outlive the user's mapping. */
 	ASSERT_EQ(0, munmap(mem, 8 * PG));
 	EXPECT_GPA_PAT(self->fd, G, 8 * PG, 3);
-	ASSERT_EQ(0, gm_write_pat(self->fd, G, 8 * PG, 4));
+	ASSERT_EQ(0, gm_pat_write(self->fd, G, 8 * PG, 4));
 	EXPECT_GPA_PAT(self->fd, G, 8 * PG, 4);
 	EXPECT_EQ(self->lck + KB(8), vmlck_kb(0));
 
@@ -114,7 +90,7 @@ TEST_F(ub, anonymous_untouched)
 	memset(buf, 0xee, 4 * PG);
 	ASSERT_EQ(0, gm_read(self->fd, G, buf, 4 * PG));
 	EXPECT_EQ(-1, mem_check(buf, 0, 4 * PG));
-	ASSERT_EQ(0, gm_write_pat(self->fd, G, 4 * PG, 5));
+	ASSERT_EQ(0, gm_pat_write(self->fd, G, 4 * PG, 5));
 	EXPECT_EQ(-1, pat_check(mem, G, 4 * PG, 5));
 	ASSERT_EQ(0, gm_remove(self->fd, G, 4 * PG));
 	EXPECT_EQ(-1, pat_check(mem, G, 4 * PG, 5));
@@ -143,7 +119,7 @@ TEST_F(ub, anonymous_across_fork)
 	EXPECT_GPA_PAT(self->fd, G, 4 * PG, 6);
 	pat_fill(mem, G, 4 * PG, 7);
 	EXPECT_GPA_PAT(self->fd, G, 4 * PG, 7);
-	ASSERT_EQ(0, gm_write_pat(self->fd, G, 4 * PG, 8));
+	ASSERT_EQ(0, gm_pat_write(self->fd, G, 4 * PG, 8));
 	EXPECT_EQ(-1, pat_check(mem, G, 4 * PG, 8));
 	munmap(mem, 4 * PG);
 }
@@ -158,7 +134,7 @@ TEST_F(ub, shared_anonymous)
 	ASSERT_EQ(0, gm_add_user(self->fd, G, 4 * PG, mem));
 	EXPECT_EQ(self->lck + KB(4), vmlck_kb(0));
 	EXPECT_GPA_PAT(self->fd, G, 4 * PG, 9);
-	ASSERT_EQ(0, gm_write_pat(self->fd, G, 4 * PG, 10));
+	ASSERT_EQ(0, gm_pat_write(self->fd, G, 4 * PG, 10));
 	EXPECT_EQ(-1, pat_check(mem, G, 4 * PG, 10));
 	ASSERT_EQ(0, gm_remove(self->fd, G, 4 * PG));
 	EXPECT_EQ(self->lck, vmlck_kb(0));
@@ -184,7 +160,7 @@ TEST_F(ub, memfd)
 	EXPECT_EQ(self->lck + KB(8), vmlck_kb(0));
 
 	/* A guest write across the boundary lands in both halves of the file. */
-	ASSERT_EQ(0, gm_write_pat(self->fd, G + 2 * PG, 4 * PG, 11));
+	ASSERT_EQ(0, gm_pat_write(self->fd, G + 2 * PG, 4 * PG, 11));
 	ASSERT_EQ((ssize_t)(2 * PG), pread(mfd, buf, 2 * PG, 6 * PG));
 	EXPECT_EQ(-1, pat_check(buf, G + 2 * PG, 2 * PG, 11));
 	ASSERT_EQ((ssize_t)(2 * PG), pread(mfd, buf, 2 * PG, 0));
@@ -198,7 +174,7 @@ TEST_F(ub, memfd)
 	EXPECT_GPA_PAT(self->fd, G, 4 * PG, 13);
 
 	/* Removal and unmapping keep what the guest wrote in the file. */
-	ASSERT_EQ(0, gm_write_pat(self->fd, G, 8 * PG, 14));
+	ASSERT_EQ(0, gm_pat_write(self->fd, G, 8 * PG, 14));
 	ASSERT_EQ(0, gm_remove(self->fd, G, 4 * PG));
 	ASSERT_EQ(0, gm_remove(self->fd, G + 4 * PG, 4 * PG));
 	EXPECT_EQ(self->lck, vmlck_kb(0));
@@ -219,7 +195,7 @@ TEST_F(ub, aliased_user_memory)
 	memset(mem, 0, 4 * PG);
 	ASSERT_EQ(0, gm_add_user(self->fd, G, 4 * PG, mem));
 	ASSERT_EQ(0, gm_add_user(self->fd, 2 * G, 2 * PG, mem + 2 * PG));
-	ASSERT_EQ(0, gm_write_pat(self->fd, 2 * G, 2 * PG, 15));
+	ASSERT_EQ(0, gm_pat_write(self->fd, 2 * G, 2 * PG, 15));
 	EXPECT_EQ(-1, pat_check(mem + 2 * PG, 2 * G, 2 * PG, 15));
 	ASSERT_EQ(0, gm_read(self->fd, G + 2 * PG, buf, 2 * PG));
 	EXPECT_EQ(-1, pat_check(buf, 2 * G, 2 * PG, 15));
@@ -547,7 +523,7 @@ TEST_F(huge, hugetlbfs_file)
 	pat_fill(mem, G, size, 24);
 	EXPECT_GPA_PAT(fd, G, size, 24);
 
-	ASSERT_EQ(0, gm_write_pat(fd, G, size, 25));
+	ASSERT_EQ(0, gm_pat_write(fd, G, size, 25));
 	ASSERT_EQ(0, gm_remove(fd, 2 * G, 3 * PG));
 	ASSERT_EQ(0, gm_remove(fd, G, size));
 	EXPECT_EQ(lck, vmlck_kb(0));
