@@ -59,19 +59,23 @@ static int gm_region_pin_user(struct gm_region *r)
 	int ret;
 
 	if (r->user_addr + r->size < r->user_addr ||
-	    r->user_addr + r->size > TASK_SIZE || r->npages > UINT_MAX)
+	    r->user_addr + r->size > TASK_SIZE)
 		return -EFAULT;
 	if (!(r->flags & GUESTMEM_REGION_READONLY))
 		gup_flags |= FOLL_WRITE;
 
-	r->pages = kvmalloc_array(r->npages, sizeof(*r->pages),
-				  GFP_KERNEL_ACCOUNT);
-	if (!r->pages)
-		return -ENOMEM;
-
+	/* RLIMIT_MEMLOCK first: a refused charge costs nothing. */
 	ret = account_locked_vm(current->mm, r->npages, true);
 	if (ret)
-		goto free_pages;
+		return ret;
+	/* vmap() maps at most UINT_MAX pages. */
+	r->pages = r->npages > UINT_MAX ? NULL :
+		kvmalloc_array(r->npages, sizeof(*r->pages),
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!r->pages) {
+		ret = -ENOMEM;
+		goto uncharge;
+	}
 
 	while (pinned < r->npages) {
 		int n = min_t(unsigned long, r->npages - pinned, SZ_64K);
@@ -102,10 +106,10 @@ static int gm_region_pin_user(struct gm_region *r)
 
 unpin:
 	unpin_user_pages(r->pages, pinned);
-	account_locked_vm(current->mm, r->npages, false);
-free_pages:
 	kvfree(r->pages);
 	r->pages = NULL;
+uncharge:
+	account_locked_vm(current->mm, r->npages, false);
 	return ret;
 }
 
