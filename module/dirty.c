@@ -20,9 +20,6 @@
 /* The uapi bitmap is __u64 words, bit i LSB first: a 64-bit kernel bitmap. */
 static_assert(BITS_PER_LONG == 64);
 
-/* Pages fetched per step of the ioctl: a 4 KiB kernel buffer of bits. */
-#define GM_DIRTY_CHUNK_PAGES	(4096 * BITS_PER_BYTE)
-
 /*
  * Check that [gpa, gpa + size) is page aligned and every page is in a
  * DIRTY_LOG region.
@@ -189,14 +186,18 @@ EXPORT_SYMBOL_GPL(guestmem_mark_dirty);
  * @gm: the space
  * @argp: user pointer to &struct guestmem_dirty_log
  *
+ * The whole bitmap is fetched into a kernel buffer and copied out at once,
+ * so that a fault on the user's bitmap can put every fetched bit back: a
+ * failed call loses nothing.
+ *
  * Return: 0 or a negative errno.
  */
 int gm_ioctl_get_dirty_log(struct guestmem *gm, void __user *argp)
 {
 	struct guestmem_dirty_log log;
-	unsigned long *buf, done = 0, npages;
-	u64 __user *ubitmap;
+	unsigned long *buf, npages;
 	struct gm_set *set;
+	size_t bytes;
 	bool clear;
 	int idx, ret;
 
@@ -205,36 +206,33 @@ int gm_ioctl_get_dirty_log(struct guestmem *gm, void __user *argp)
 	if (log.reserved || (log.flags & ~GUESTMEM_DIRTY_LOG_CLEAR))
 		return -EINVAL;
 	clear = log.flags & GUESTMEM_DIRTY_LOG_CLEAR;
-	ubitmap = u64_to_user_ptr(log.bitmap);
 	npages = log.size >> PAGE_SHIFT;
+	bytes = BITS_TO_LONGS(npages) * sizeof(unsigned long);
 
-	buf = kmalloc(GM_DIRTY_CHUNK_PAGES / BITS_PER_BYTE, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
 	idx = srcu_read_lock(&gm->srcu);
 	set = gm_set_deref(gm);
 	ret = gm_dirty_check(gm, set, log.gpa, log.size);
-	while (!ret && done < npages) {
-		unsigned long n = min_t(unsigned long, npages - done,
-					GM_DIRTY_CHUNK_PAGES);
-		u64 gpa = log.gpa + ((u64)done << PAGE_SHIFT);
-
-		bitmap_zero(buf, GM_DIRTY_CHUNK_PAGES);
-		if (clear)
-			down_write(&gm->dirty_sem);
-		gm_dirty_fetch(gm, set, gpa, n, buf, clear);
-		if (clear)
-			up_write(&gm->dirty_sem);
-		if (copy_to_user(ubitmap + done / 64, buf,
-				 DIV_ROUND_UP(n, 64) * sizeof(u64))) {
-			if (clear)
-				gm_dirty_restore(gm, set, gpa, n, buf);
-			ret = -EFAULT;
-		}
-		done += n;
-		cond_resched();
+	if (ret || !npages)
+		goto out;
+	/* One bit per backed page: 1/32768 of the memory it describes. */
+	buf = kvzalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_NOWARN |
+		       __GFP_RETRY_MAYFAIL);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
 	}
+	if (clear)
+		down_write(&gm->dirty_sem);
+	gm_dirty_fetch(gm, set, log.gpa, npages, buf, clear);
+	if (clear)
+		up_write(&gm->dirty_sem);
+	if (copy_to_user(u64_to_user_ptr(log.bitmap), buf, bytes)) {
+		if (clear)
+			gm_dirty_restore(gm, set, log.gpa, npages, buf);
+		ret = -EFAULT;
+	}
+	kvfree(buf);
+out:
 	srcu_read_unlock(&gm->srcu, idx);
-	kfree(buf);
 	return ret;
 }

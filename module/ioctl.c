@@ -98,14 +98,17 @@ static int gm_ioctl_io(struct guestmem *gm, void __user *argp, bool write)
 
 	if (copy_from_user(&io, argp, sizeof(io)))
 		return -EFAULT;
-	if (io.reserved || (io.flags & ~GUESTMEM_IO_PARTIAL))
-		return -EINVAL;
+	if (io.reserved || (io.flags & ~GUESTMEM_IO_PARTIAL)) {
+		ret = -EINVAL;
+		done = 0;
+		goto out;
+	}
 
 	ubuf = u64_to_user_ptr(io.buf);
 	ret = gm_access(gm, io.gpa, io.len, write, io.flags & GUESTMEM_IO_PARTIAL,
 			write ? gm_actor_copy_from_user : gm_actor_copy_to_user,
 			&ubuf, &done);
-
+out:
 	if (put_user(done, &((struct guestmem_io __user *)argp)->done))
 		return -EFAULT;
 	return ret;

@@ -44,9 +44,6 @@ int gm_region_validate(const struct guestmem_region *desc)
 
 static int gm_region_alloc_vmalloc(struct gm_region *r)
 {
-	/* Refuse what cannot possibly fit rather than push the system. */
-	if (r->npages > totalram_pages())
-		return -ENOMEM;
 	r->kaddr = __vmalloc(r->size, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
 			     __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
 	return r->kaddr ? 0 : -ENOMEM;
@@ -71,7 +68,8 @@ static int gm_region_pin_user(struct gm_region *r)
 	/* vmap() maps at most UINT_MAX pages. */
 	r->pages = r->npages > UINT_MAX ? NULL :
 		kvmalloc_array(r->npages, sizeof(*r->pages),
-			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN |
+			       __GFP_RETRY_MAYFAIL);
 	if (!r->pages) {
 		ret = -ENOMEM;
 		goto uncharge;
@@ -135,10 +133,19 @@ struct gm_region *gm_region_create(const struct guestmem_region *desc)
 	r->flags = desc->flags;
 	r->npages = desc->size >> PAGE_SHIFT;
 
+	/*
+	 * Neither backing can hold more pages than the machine has: refuse
+	 * before any allocation proportional to the size.
+	 */
+	if (r->npages > totalram_pages()) {
+		ret = -ENOMEM;
+		goto free_region;
+	}
 	if (r->flags & GUESTMEM_REGION_DIRTY_LOG) {
 		r->dirty_bitmap = kvcalloc(BITS_TO_LONGS(r->npages),
 					   sizeof(unsigned long),
-					   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+					   GFP_KERNEL_ACCOUNT | __GFP_NOWARN |
+					   __GFP_RETRY_MAYFAIL);
 		if (!r->dirty_bitmap) {
 			ret = -ENOMEM;
 			goto free_region;
