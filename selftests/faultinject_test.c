@@ -1026,7 +1026,7 @@ static int random_child(void)
 	bool present[RND_SLOTS] = { false }, user[RND_SLOTS] = { false };
 	uint8_t *mem = map_anon(RND_SLOTS * 4 * PG), buf[3 * PG];
 	uint64_t x = 88172645463325252ULL, bm;
-	unsigned int i, slot, bad_op = 0, bad_err = 0, injected_fail = 0;
+	unsigned int i, k, slot, bad_op = 0, bad_err = 0, injected_fail = 0;
 	long lck = vmlck_kb(0);
 	int fd, ret = 0;
 	const char *what = NULL;
@@ -1108,7 +1108,15 @@ static int random_child(void)
 			}
 			if (present[slot])
 				buf[0] = m[PG + 3];	/* must not SIGBUS */
-			munmap(m, 4 * PG);
+			/*
+			 * munmap() itself allocates (maple tree nodes) and may
+			 * fail under failslab; a mapping left behind would keep
+			 * the space, and its locked memory, alive after close.
+			 */
+			for (k = 0; k < 1000 && munmap(m, 4 * PG); k++)
+				;
+			if (k == 1000)
+				what = "munmap";
 			ret = 0;
 		}
 		}
