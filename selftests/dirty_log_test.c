@@ -777,6 +777,13 @@ static void *racer_fn(void *arg)
 					 seq, __ATOMIC_RELEASE);
 		}
 		__atomic_store_n(&r->published, seq, __ATOMIC_RELEASE);
+		/*
+		 * Pause now and then: a writer that touches every page
+		 * during every fetch leaves no page for the checker, whose
+		 * pages must hold a value published before the fetch.
+		 */
+		if (seq % 512 == 0)
+			usleep(200);
 	}
 	r->writes = seq;
 	return NULL;
