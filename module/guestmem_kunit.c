@@ -25,6 +25,7 @@
 #include <linux/sizes.h>
 #include <linux/stddef.h>
 #include <linux/guestmem.h>
+#include "guestmem_kunit.h"
 #include "internal.h"	/* struct guestmem, for its reference count only */
 
 /* Address of page @n. */
@@ -62,46 +63,6 @@ static int gmt_add(struct guestmem *gm, u64 gpa, u64 size, u32 flags)
 	struct guestmem_region desc = gmt_desc(gpa, size, flags);
 
 	return guestmem_add_region(gm, &desc);
-}
-
-/* Deterministic, position-dependent bytes, different for each @seed. */
-static void gmt_pattern(u8 *buf, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		buf[i] = (u8)(seed * 37 + i * 7 + (i >> 8) + 1);
-}
-
-/* Report the first differing byte, not two hex dumps of kilobytes. */
-static bool gmt_bytes_eq(struct kunit *test, const u8 *got, const u8 *want,
-			 size_t len, const char *what)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (got[i] != want[i]) {
-			KUNIT_FAIL(test, "%s: byte %zu of %zu is 0x%02x, expected 0x%02x",
-				   what, i, len, got[i], want[i]);
-			return false;
-		}
-	}
-	return true;
-}
-
-static bool gmt_all_bytes(struct kunit *test, const u8 *buf, u8 val, size_t len,
-			  const char *what)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (buf[i] != val) {
-			KUNIT_FAIL(test, "%s: byte %zu of %zu is 0x%02x, expected 0x%02x",
-				   what, i, len, buf[i], val);
-			return false;
-		}
-	}
-	return true;
 }
 
 /* ------------------------------------------------------------------------ */
