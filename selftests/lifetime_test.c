@@ -298,6 +298,8 @@ TEST_F(life, opens_racing_unload_and_reload)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
+		unsigned int seed = getpid();
+
 		while (!*stop) {
 			uint8_t b = 0x99, r = 0;
 			int fd = open(GM_DEV, O_RDWR | O_CLOEXEC), e;
@@ -328,11 +330,18 @@ TEST_F(life, opens_racing_unload_and_reload)
 			} else {
 				st->ok++;
 			}
+			/*
+			 * delete_module() only succeeds at an instant when no
+			 * file holds the module; a pause of up to 300 us
+			 * leaves such instants however slow the machine is,
+			 * and the next open still races the unload.
+			 */
+			usleep(rand_r(&seed) % 300);
 		}
 		_exit(0);
 	}
 	for (cycles = 0; cycles < 3; cycles++) {
-		ret = rmmod_retry(MOD, 5000);
+		ret = rmmod_retry(MOD, 20000);
 		EXPECT_EQ(0, ret) TH_LOG("cycle %d: delete_module: %d", cycles, ret);
 		sleep_ms(50);
 		ret = insmod(MOD);
