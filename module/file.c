@@ -146,36 +146,47 @@ static unsigned long gm_region_pfn(struct gm_region *r, u64 offset)
 	return vmalloc_to_pfn(r->kaddr + offset);
 }
 
+/*
+ * Pages around a faulting one that a fault maps too, as filemap_map_pages()
+ * does for page-cache files (fault_around_bytes, 64 KiB by default).
+ */
+#define GM_FAULT_AROUND_PAGES	16
+
 struct gm_pte_upgrade {
 	struct vm_area_struct *vma;
-	unsigned long pfn;
+	struct gm_region *r;
+	unsigned long addr;	/* a user address ... */
+	u64 offset;		/* ... and the offset in @r it maps */
 };
 
 static int gm_pte_upgrade_fn(pte_t *ptep, unsigned long addr, void *data)
 {
 	struct gm_pte_upgrade *up = data;
+	unsigned long pfn = gm_region_pfn(up->r, up->offset + (addr - up->addr));
 	pte_t pte = ptep_get(ptep);
 
 	/* Only our own PTE for this page; it may have been zapped meanwhile. */
-	if (pte_present(pte) && pte_pfn(pte) == up->pfn && !pte_write(pte))
+	if (pte_present(pte) && pte_pfn(pte) == pfn && !pte_write(pte))
 		set_pte_at(up->vma->vm_mm, addr, ptep,
 			   pte_mkyoung(pte_mkdirty(gm_pte_mkwrite(pte))));
 	return 0;
 }
 
 /*
- * Make the PTE mapping @pfn at @addr writable, marking the page dirty
- * first.  For dirty-logged regions this runs under gm->dirty_sem (read),
- * which fetch-and-clear holds for write while it clears bits and zaps: so
- * a page never has a writable PTE while its bit is clear.  (The core's own
- * write upgrade, after ->pfn_mkwrite returns, could be fooled by an
- * identical read-only PTE reinstalled after such a zap.)
+ * Make the PTEs of @npages pages from @addr, which map @r from @offset,
+ * writable, marking the pages dirty first.  For dirty-logged regions this
+ * runs under gm->dirty_sem (read), which fetch-and-clear holds for write
+ * while it clears bits and zaps: so a page never has a writable PTE while
+ * its bit is clear.  (The core's own write upgrade, after ->pfn_mkwrite
+ * returns, could be fooled by an identical read-only PTE reinstalled after
+ * such a zap.)
  */
 static void gm_make_writable(struct guestmem *gm, struct vm_area_struct *vma,
 			     unsigned long addr, struct gm_region *r, u64 offset,
-			     unsigned long pfn)
+			     unsigned long npages)
 {
-	struct gm_pte_upgrade up = { .vma = vma, .pfn = pfn };
+	struct gm_pte_upgrade up = { .vma = vma, .r = r, .addr = addr,
+				     .offset = offset };
 	bool logged = r->flags & GUESTMEM_REGION_DIRTY_LOG;
 
 	if (WARN_ON_ONCE(!(vma->vm_flags & VM_WRITE)))
@@ -183,22 +194,54 @@ static void gm_make_writable(struct guestmem *gm, struct vm_area_struct *vma,
 
 	if (logged) {
 		down_read(&gm->dirty_sem);
-		gm_region_mark_dirty(r, offset, PAGE_SIZE);
+		gm_region_mark_dirty(r, offset, npages << PAGE_SHIFT);
 	}
-	apply_to_existing_page_range(vma->vm_mm, addr & PAGE_MASK, PAGE_SIZE,
+	apply_to_existing_page_range(vma->vm_mm, addr, npages << PAGE_SHIFT,
 				     gm_pte_upgrade_fn, &up);
 	if (logged)
 		up_read(&gm->dirty_sem);
 }
 
+static unsigned long gm_vma_addr(struct vm_area_struct *vma, pgoff_t pgoff)
+{
+	return vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
+}
+
+/*
+ * Map (read-only, as every insertion) the other pages of the aligned window
+ * of GM_FAULT_AROUND_PAGES pages around the faulting one that lie in the
+ * VMA and in @r, and return the window in *@first and *@last.  Pages
+ * already mapped are left alone; a failure only costs a later fault.
+ */
+static void gm_fault_around(struct vm_fault *vmf, struct gm_region *r,
+			    pgoff_t *first, pgoff_t *last)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	pgoff_t p;
+
+	*first = max3(vmf->pgoff & ~(pgoff_t)(GM_FAULT_AROUND_PAGES - 1),
+		      vma->vm_pgoff, (pgoff_t)(r->gpa >> PAGE_SHIFT));
+	*last = min3(vmf->pgoff | (GM_FAULT_AROUND_PAGES - 1),
+		     vma->vm_pgoff + vma_pages(vma) - 1,
+		     (pgoff_t)(r->last >> PAGE_SHIFT));
+	for (p = *first; p <= *last; p++) {
+		u64 offset = ((u64)p << PAGE_SHIFT) - r->gpa;
+
+		if (p != vmf->pgoff)
+			vmf_insert_mixed(vma, gm_vma_addr(vma, p),
+					 pfn_to_pfn_t(gm_region_pfn(r, offset)));
+	}
+}
+
 /*
  * Page fault in a mapping: look the GPA up under SRCU and insert the
- * backing page.  Region removal unpublishes, waits for SRCU readers (so for
- * this handler) and then zaps the range, so a PTE inserted here never
- * outlives the memory it points to.  PTEs are inserted read-only (the
- * mapping is write-notified) and made writable here for write faults, and
- * for read faults where no write needs trapping (writable region, not
- * dirty-logged, writable mapping).
+ * backing page and its neighbours in the region.  Region removal
+ * unpublishes, waits for SRCU readers (so for this handler) and then zaps
+ * the range, so a PTE inserted here never outlives the memory it points
+ * to.  PTEs are inserted read-only (the mapping is write-notified) and made
+ * writable here for write faults, and for all the pages mapped when no
+ * write needs trapping (writable region, not dirty-logged, writable
+ * mapping).
  */
 static vm_fault_t gm_fault(struct vm_fault *vmf)
 {
@@ -206,9 +249,10 @@ static vm_fault_t gm_fault(struct vm_fault *vmf)
 	struct guestmem *gm = vma->vm_file->private_data;
 	u64 gpa = (u64)vmf->pgoff << PAGE_SHIFT;
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
-	unsigned long pfn;
+	pgoff_t first, last;
 	struct gm_region *r;
 	struct gm_set *set;
+	unsigned long pfn;
 	unsigned int i;
 	vm_fault_t ret;
 	int idx;
@@ -222,10 +266,18 @@ static vm_fault_t gm_fault(struct vm_fault *vmf)
 	}
 	pfn = gm_region_pfn(r, gpa - r->gpa);
 	ret = vmf_insert_mixed(vma, vmf->address, pfn_to_pfn_t(pfn));
-	if (ret == VM_FAULT_NOPAGE && (vma->vm_flags & VM_WRITE) &&
-	    !(r->flags & GUESTMEM_REGION_READONLY) &&
-	    (write || !(r->flags & GUESTMEM_REGION_DIRTY_LOG)))
-		gm_make_writable(gm, vma, vmf->address, r, gpa - r->gpa, pfn);
+	if (ret != VM_FAULT_NOPAGE)
+		goto out;
+	gm_fault_around(vmf, r, &first, &last);
+	if (!(vma->vm_flags & VM_WRITE) || (r->flags & GUESTMEM_REGION_READONLY))
+		goto out;
+	if (!(r->flags & GUESTMEM_REGION_DIRTY_LOG))
+		gm_make_writable(gm, vma, gm_vma_addr(vma, first), r,
+				 ((u64)first << PAGE_SHIFT) - r->gpa,
+				 last - first + 1);
+	else if (write)
+		gm_make_writable(gm, vma, vmf->address & PAGE_MASK, r,
+				 gpa - r->gpa, 1);
 out:
 	srcu_read_unlock(&gm->srcu, idx);
 	this_cpu_inc(gm->counters->faults);
@@ -248,8 +300,8 @@ static vm_fault_t gm_pfn_mkwrite(struct vm_fault *vmf)
 	if (!r || (r->flags & GUESTMEM_REGION_READONLY))
 		ret = VM_FAULT_SIGBUS;
 	else
-		gm_make_writable(gm, vmf->vma, vmf->address, r, gpa - r->gpa,
-				 gm_region_pfn(r, gpa - r->gpa));
+		gm_make_writable(gm, vmf->vma, vmf->address & PAGE_MASK, r,
+				 gpa - r->gpa, 1);
 	srcu_read_unlock(&gm->srcu, idx);
 	/* VM_FAULT_NOPAGE: the PTE is done, the core must not upgrade it. */
 	return ret;
