@@ -5,6 +5,7 @@
  * much of its range is usable, so that an exact access moves no byte unless
  * all of it can move, then hands each contiguous piece to an actor.
  */
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/uaccess.h>
 #include "internal.h"
@@ -111,6 +112,141 @@ out:
 	return ret;
 }
 
+/*
+ * Copy a small piece: the sizes of scalars and guest objects become plain
+ * loads and stores instead of a call to memcpy().
+ */
+static __always_inline void gm_copy_small(void *dst, const void *src,
+					  size_t len)
+{
+	switch (len) {
+	case 1:
+		memcpy(dst, src, 1);
+		break;
+	case 2:
+		memcpy(dst, src, 2);
+		break;
+	case 4:
+		memcpy(dst, src, 4);
+		break;
+	case 8:
+		memcpy(dst, src, 8);
+		break;
+	case 16:
+		memcpy(dst, src, 16);
+		break;
+	default:
+		memcpy(dst, src, len);
+	}
+}
+
+/*
+ * The fast path of small accesses that lie in one region: no SRCU, no
+ * actor, no walk, and (inlined into its callers) no call but memcpy().  It
+ * runs under RCU-sched (preemption off), which guestmem_remove_region()
+ * waits for as it waits for SRCU, so @buf must be kernel memory.  Returns
+ * false, having touched nothing, when the access is not one the fast path
+ * can complete (unbacked, crossing a boundary, read-only); the caller then
+ * takes gm_access(), which reports why.  @len is non-zero.
+ */
+static __always_inline bool gm_access_fast(struct guestmem *gm, u64 gpa,
+					   void *buf, size_t len, bool write)
+{
+	struct gm_counters *counters;
+	struct gm_region *r;
+	struct gm_set *set;
+	bool hint_hit = true;
+	unsigned int i;
+	u64 offset;
+
+	rcu_read_lock_sched();
+	set = rcu_dereference_sched(gm->set);
+	i = READ_ONCE(gm->hint);
+	r = likely(i < set->count) ? set->regions[i] : NULL;
+	if (unlikely(!r || gpa < r->gpa || gpa > r->last)) {
+		r = gm_search(gm, set, gpa, NULL);
+		hint_hit = false;
+	}
+	if (unlikely(!r || len - 1 > r->last - gpa ||
+		     (write && (r->flags & GUESTMEM_REGION_READONLY)))) {
+		rcu_read_unlock_sched();
+		return false;
+	}
+	offset = gpa - r->gpa;
+	if (write) {
+		gm_copy_small(r->kaddr + offset, buf, len);
+		gm_region_mark_dirty(r, offset, len);
+	} else {
+		gm_copy_small(buf, r->kaddr + offset, len);
+	}
+	/* Preemption is off: plain increments of this CPU's counters. */
+	counters = this_cpu_ptr(gm->counters);
+	counters->lookups++;
+	counters->hint_hits += hint_hit;
+	if (write) {
+		counters->writes++;
+		counters->written_bytes += len;
+	} else {
+		counters->reads++;
+		counters->read_bytes += len;
+	}
+	rcu_read_unlock_sched();
+	return true;
+}
+
+/**
+ * gm_access_user - move bytes between a GPA range and a user buffer
+ * @gm: the space
+ * @gpa: first guest byte
+ * @len: number of bytes
+ * @write: true to write guest memory
+ * @partial: as for gm_access()
+ * @ubuf: the user buffer
+ * @done: out: bytes moved
+ *
+ * Small accesses inside one region bounce through the stack and the fast
+ * path: the user copy happens outside any read section, and hardened
+ * usercopy checks a stack object instead of looking up a vmap area.  The
+ * result is the one gm_access() would give: anything the fast path cannot
+ * finish cleanly (a hole, a boundary, a read-only region, a user buffer that
+ * faults before guest memory is written) is redone by gm_access().
+ *
+ * Return: as gm_access().
+ */
+int gm_access_user(struct guestmem *gm, u64 gpa, u64 len, bool write,
+		   bool partial, char __user *ubuf, u64 *done)
+{
+	u8 bounce[GM_FAST_USER_MAX];
+	size_t left;
+
+	if (!len || len > sizeof(bounce))
+		goto slow;
+	if (write) {
+		if (copy_from_user(bounce, ubuf, len) ||
+		    !gm_access_fast(gm, gpa, bounce, len, true))
+			goto slow;
+		*done = len;
+		return 0;
+	}
+	if (!gm_access_fast(gm, gpa, bounce, len, false))
+		goto slow;
+	left = copy_to_user(ubuf, bounce, len);
+	*done = len - left;
+	if (left) {
+		/* Counted as a read of len bytes: correct the count. */
+		this_cpu_sub(gm->counters->read_bytes, left);
+		this_cpu_inc(gm->counters->errors);
+		trace_guestmem_access_error(gm->id, gpa, len, false, -EFAULT);
+		return -EFAULT;
+	}
+	return 0;
+
+slow:
+	return gm_access(gm, gpa, len, write, partial,
+			 write ? gm_actor_copy_from_user : gm_actor_copy_to_user,
+			 &ubuf, done);
+}
+
 /* @ctx points to the user buffer's address (a char __user *). */
 size_t gm_actor_copy_to_user(void *kaddr, size_t len, u64 offset, void *ctx)
 {
@@ -146,6 +282,17 @@ static size_t gm_actor_memcpy_to_guest(void *kaddr, size_t len, u64 offset,
 	return 0;
 }
 
+/* The general path of guestmem_read() and guestmem_write(). */
+static noinline int gm_access_kernel(struct guestmem *gm, u64 gpa, void *buf,
+				     size_t len, bool write)
+{
+	u64 done;
+
+	return gm_access(gm, gpa, len, write, false,
+			 write ? gm_actor_memcpy_to_guest :
+				 gm_actor_memcpy_from_guest, buf, &done);
+}
+
 /**
  * guestmem_read - read guest memory into a kernel buffer
  * @gm: the space
@@ -160,10 +307,10 @@ static size_t gm_actor_memcpy_to_guest(void *kaddr, size_t len, u64 offset,
  */
 int guestmem_read(struct guestmem *gm, u64 gpa, void *buf, size_t len)
 {
-	u64 done;
-
-	return gm_access(gm, gpa, len, false, false,
-			 gm_actor_memcpy_from_guest, buf, &done);
+	if (likely(len && len <= GM_FAST_KERNEL_MAX) &&
+	    gm_access_fast(gm, gpa, buf, len, false))
+		return 0;
+	return gm_access_kernel(gm, gpa, buf, len, false);
 }
 EXPORT_SYMBOL_GPL(guestmem_read);
 
@@ -181,10 +328,10 @@ EXPORT_SYMBOL_GPL(guestmem_read);
  */
 int guestmem_write(struct guestmem *gm, u64 gpa, const void *buf, size_t len)
 {
-	u64 done;
-
-	return gm_access(gm, gpa, len, true, false, gm_actor_memcpy_to_guest,
-			 (void *)buf, &done);
+	if (likely(len && len <= GM_FAST_KERNEL_MAX) &&
+	    gm_access_fast(gm, gpa, (void *)buf, len, true))
+		return 0;
+	return gm_access_kernel(gm, gpa, (void *)buf, len, true);
 }
 EXPORT_SYMBOL_GPL(guestmem_write);
 

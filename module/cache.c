@@ -2,15 +2,17 @@
 /*
  * Cached translations for hot paths, as KVM's gfn_to_hva_cache: a range
  * inside one region is resolved once to a kernel address and reused while
- * the space's generation is unchanged.  Each access still runs inside an
- * SRCU read section, so a removal (which bumps the generation and waits for
- * SRCU readers before freeing) can never leave a user of the cache touching
- * freed memory: after it, the cache re-resolves or fails.
+ * the space's generation is unchanged.  Each access still runs inside a
+ * read section of the space (RCU-sched for small ones, which
+ * guestmem_cache_read() does inline, SRCU for the rest), so a removal
+ * (which bumps the generation and waits for both kinds of reader before
+ * freeing) can never leave a user of the cache touching freed memory:
+ * after it, the cache re-resolves or fails.
  */
 #include <linux/string.h>
 #include "internal.h"
 
-/* Resolve @c against @set; called under SRCU. */
+/* Resolve @c against @set; called in a read section. */
 static int gm_cache_resolve(struct guestmem_cache *c, struct gm_set *set)
 {
 	struct gm_region *r;
@@ -48,6 +50,7 @@ int guestmem_cache_init(struct guestmem_cache *c, struct guestmem *gm, u64 gpa,
 	if (ret)
 		return ret;
 	c->gm = gm;
+	c->space_generation = &gm->generation;
 	c->gpa = gpa;
 	c->len = len;
 	idx = srcu_read_lock(&gm->srcu);
@@ -57,59 +60,72 @@ int guestmem_cache_init(struct guestmem_cache *c, struct guestmem *gm, u64 gpa,
 }
 EXPORT_SYMBOL_GPL(guestmem_cache_init);
 
+/* Called in a read section that protects @set. */
+static int gm_cache_copy(struct guestmem_cache *c, struct gm_set *set,
+			 u64 offset, void *buf, size_t len, bool write)
+{
+	struct gm_region *r;
+	int ret;
+
+	if (unlikely(set->generation != c->generation || !c->kaddr)) {
+		ret = gm_cache_resolve(c, set);
+		if (ret)
+			return ret;
+	}
+	r = c->region;
+	if (!write) {
+		memcpy(buf, c->kaddr + offset, len);
+		return 0;
+	}
+	if (r->flags & GUESTMEM_REGION_READONLY)
+		return -EACCES;
+	memcpy(c->kaddr + offset, buf, len);
+	gm_region_mark_dirty(r, c->gpa - r->gpa + offset, len);
+	return 0;
+}
+
 static int gm_cache_access(struct guestmem_cache *c, u64 offset, void *buf,
 			   size_t len, bool write)
 {
 	struct guestmem *gm = c->gm;
-	struct gm_region *r;
-	struct gm_set *set;
-	int idx, ret = 0;
+	int idx, ret;
 
 	if (offset > c->len || len > c->len - offset)
 		return -EINVAL;
 	if (!len)
 		return 0;
+	if (len <= GM_FAST_KERNEL_MAX) {
+		rcu_read_lock_sched();
+		ret = gm_cache_copy(c, rcu_dereference_sched(gm->set), offset,
+				    buf, len, write);
+		rcu_read_unlock_sched();
+		return ret;
+	}
 	idx = srcu_read_lock(&gm->srcu);
-	set = gm_set_deref(gm);
-	if (unlikely(set->generation != c->generation || !c->kaddr)) {
-		ret = gm_cache_resolve(c, set);
-		if (ret)
-			goto out;
-	}
-	r = c->region;
-	if (write) {
-		if (r->flags & GUESTMEM_REGION_READONLY) {
-			ret = -EACCES;
-			goto out;
-		}
-		memcpy(c->kaddr + offset, buf, len);
-		gm_region_mark_dirty(r, c->gpa - r->gpa + offset, len);
-	} else {
-		memcpy(buf, c->kaddr + offset, len);
-	}
-out:
+	ret = gm_cache_copy(c, gm_set_deref(gm), offset, buf, len, write);
 	srcu_read_unlock(&gm->srcu, idx);
 	return ret;
 }
 
 /**
- * guestmem_cache_read - read through a cached translation
+ * __guestmem_cache_read - read through a cached translation, out of line
  * @c: a cache set up by guestmem_cache_init()
  * @offset: offset into the cached range
  * @buf: destination
  * @len: bytes; @offset + @len must lie within the cached range
  *
- * Cheap while the space is unchanged; after a region add or remove it
- * re-resolves the range, failing if it is no longer inside one region.
+ * The body of guestmem_cache_read() for what its inline part does not do:
+ * large reads, and the first read after the space changed, which resolves
+ * the range again.
  *
  * Return: 0, -EINVAL (outside the cached range) or -ENXIO.
  */
-int guestmem_cache_read(struct guestmem_cache *c, u64 offset, void *buf,
-			size_t len)
+int __guestmem_cache_read(struct guestmem_cache *c, u64 offset, void *buf,
+			  size_t len)
 {
 	return gm_cache_access(c, offset, buf, len, false);
 }
-EXPORT_SYMBOL_GPL(guestmem_cache_read);
+EXPORT_SYMBOL_GPL(__guestmem_cache_read);
 
 /**
  * guestmem_cache_write - write through a cached translation

@@ -1936,6 +1936,119 @@ static void gm_cache_readonly(struct kunit *test)
 	gmt_expect_guest(test, gm, GMT_P(7), zero, sizeof(zero), "R after cache writes");
 }
 
+#define GMT_REMOVALS	50
+
+struct gmt_reader {
+	struct guestmem *gm;
+	u64 gpa;
+	unsigned int id;
+	unsigned long reads;	/* reads that returned the right value */
+	unsigned long misses;	/* -ENXIO while the region was away */
+	unsigned int bad;	/* wrong values and unexpected errors */
+	int bad_ret;		/* the last unexpected return value */
+	u64 bad_val;		/* the last wrong value */
+};
+
+/*
+ * Small writes and reads through the fast paths (guestmem_write(),
+ * guestmem_read() and the inline cached accessor) racing with removal of
+ * their region.  Each reader owns the words at its index modulo
+ * GMT_RACERS: a read returns what the reader wrote there, or zero if the
+ * region was replaced in between, or -ENXIO.
+ */
+static int gmt_reader_fn(void *data)
+{
+	struct gmt_reader *r = data;
+	struct guestmem_cache c;
+	bool cached = false;
+	unsigned long k = 0;
+	u64 val, got;
+	int ret;
+
+	while (!kthread_should_stop()) {
+		u64 off = ((++k % (GMT_PG(2) / 8 / GMT_RACERS)) * GMT_RACERS + r->id) * 8;
+
+		val = (u64)k << 8 | (r->id + 1);
+		ret = guestmem_write(r->gm, r->gpa + off, &val, sizeof(val));
+		if (!ret) {
+			got = 0xeeeeeeeeeeeeeeeeULL;
+			if (!cached)
+				cached = !guestmem_cache_init(&c, r->gm, r->gpa,
+							      GMT_PG(2));
+			if (k % 2 && cached)
+				ret = guestmem_cache_read(&c, off, &got, sizeof(got));
+			else
+				ret = guestmem_read(r->gm, r->gpa + off, &got, sizeof(got));
+		}
+		if (ret == -ENXIO) {
+			r->misses++;
+			cached = false;
+		} else if (ret) {
+			r->bad_ret = ret;
+			r->bad++;
+		} else if (got != val && got != 0) {
+			r->bad_val = got;
+			r->bad++;
+		} else {
+			r->reads++;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Removal waits for the fast paths (RCU-sched), not only for SRCU readers:
+ * readers racing with the removal and re-adding of their region see their
+ * own writes, a new zeroed region, or -ENXIO, never freed memory (which
+ * KASAN would report).
+ */
+static void gm_cache_removal_race(struct kunit *test)
+{
+	struct guestmem *gm = test->priv;
+	struct task_struct *tasks[GMT_RACERS];
+	struct gmt_reader readers[GMT_RACERS];
+	unsigned long reads = 0, misses = 0;
+	unsigned int i, n = 0;
+	u64 gpa = GMT_P(16);
+
+	KUNIT_ASSERT_EQ(test, gmt_add(gm, 16, 2, 0), 0);
+	for (i = 0; i < GMT_RACERS; i++) {
+		struct task_struct *t;
+
+		readers[i] = (struct gmt_reader){ .gm = gm, .gpa = gpa, .id = i };
+		t = kthread_create(gmt_reader_fn, &readers[i], "gmt_reader/%u", i);
+		if (IS_ERR(t)) {
+			KUNIT_FAIL(test, "kthread_create: %ld", PTR_ERR(t));
+			break;
+		}
+		get_task_struct(t);
+		tasks[n++] = t;
+		wake_up_process(t);
+	}
+	for (i = 0; i < GMT_REMOVALS && n == GMT_RACERS; i++) {
+		if (guestmem_remove_region(gm, gpa, GMT_PG(2)) ||
+		    gmt_add(gm, 16, 2, 0)) {
+			KUNIT_FAIL(test, "removal %u: remove or add failed", i);
+			break;
+		}
+		cond_resched();
+	}
+	for (i = 0; i < n; i++) {
+		kthread_stop(tasks[i]);
+		put_task_struct(tasks[i]);
+		reads += readers[i].reads;
+		misses += readers[i].misses;
+		KUNIT_EXPECT_EQ_MSG(test, readers[i].bad, 0U,
+				    "reader %u: last error %d, last wrong value %#llx",
+				    i, readers[i].bad_ret, readers[i].bad_val);
+	}
+	KUNIT_ASSERT_EQ(test, n, GMT_RACERS);
+	KUNIT_EXPECT_GT(test, reads, 0UL);
+	kunit_info(test, "%u removals: %lu good reads, %lu misses", GMT_REMOVALS,
+		   reads, misses);
+}
+
 static struct kunit_case gm_cache_cases[] = {
 	KUNIT_CASE(gm_cache_init_ok),
 	KUNIT_CASE(gm_cache_init_errors),
@@ -1945,6 +2058,7 @@ static struct kunit_case gm_cache_cases[] = {
 	KUNIT_CASE(gm_cache_removed),
 	KUNIT_CASE(gm_cache_readded),
 	KUNIT_CASE(gm_cache_readonly),
+	KUNIT_CASE(gm_cache_removal_race),
 	{}
 };
 

@@ -51,14 +51,17 @@ struct gm_region {
  * @count: number of regions
  * @total_size: sum of the region sizes
  * @generation: the space's generation when this snapshot was published
- * @regions: @count regions sorted by GPA, non-overlapping
+ * @regions: @count regions sorted by GPA, non-overlapping (in the same
+ *	allocation, after @lasts)
+ * @lasts: the last GPA of each of @regions, packed for the binary search
  */
 struct gm_set {
 	struct rcu_head rcu;
 	unsigned int count;
 	u64 total_size;
 	u64 generation;
-	struct gm_region *regions[];
+	struct gm_region **regions;
+	u64 lasts[];
 };
 
 /**
@@ -90,6 +93,7 @@ struct gm_counters {
  * @set: the published region snapshot, read under @srcu
  * @srcu: protects readers of @set, who may sleep
  * @hint: index of the region of the last successful lookup (racy hint)
+ * @generation: the generation of @set, readable without entering @srcu
  * @mapping: the address_space of the owning file's mappings, so that
  *	removing a region zaps exactly this space's PTEs
  * @dirty_sem: held for write by dirty-log fetch-and-clear, for read while a
@@ -105,6 +109,7 @@ struct guestmem {
 	struct gm_set __rcu *set;
 	struct srcu_struct srcu;
 	unsigned int hint;
+	u64 generation;
 	struct address_space mapping;
 	struct rw_semaphore dirty_sem;
 	struct gm_counters __percpu *counters;
@@ -137,6 +142,8 @@ static inline void gm_count_access(struct guestmem *gm, bool write, u64 bytes,
 extern unsigned int guestmem_max_regions;
 
 /* space.c */
+struct gm_region *gm_search(struct guestmem *gm, struct gm_set *set, u64 gpa,
+			    unsigned int *index);
 struct gm_region *gm_lookup(struct guestmem *gm, struct gm_set *set, u64 gpa,
 			    unsigned int *index);
 u64 gm_next_region_start(struct gm_set *set, u64 gpa, bool *found);
@@ -169,6 +176,17 @@ typedef size_t (*gm_actor_t)(void *kaddr, size_t len, u64 offset, void *ctx);
 
 int gm_access(struct guestmem *gm, u64 gpa, u64 len, bool write, bool partial,
 	      gm_actor_t actor, void *ctx, u64 *done);
+
+/*
+ * The largest accesses that take the fast path (one region, RCU-sched, no
+ * walk): from kernel buffers, and from user buffers through a bounce
+ * buffer on the stack.
+ */
+#define GM_FAST_KERNEL_MAX	256
+#define GM_FAST_USER_MAX	64
+
+int gm_access_user(struct guestmem *gm, u64 gpa, u64 len, bool write,
+		   bool partial, char __user *ubuf, u64 *done);
 
 /* Actors for a user buffer: @ctx points to a char __user * */
 size_t gm_actor_copy_to_user(void *kaddr, size_t len, u64 offset, void *ctx);

@@ -105,21 +105,30 @@ static int gm_ioctl_io(struct guestmem *gm, void __user *argp, bool write)
 	}
 
 	ubuf = u64_to_user_ptr(io.buf);
-	ret = gm_access(gm, io.gpa, io.len, write, io.flags & GUESTMEM_IO_PARTIAL,
-			write ? gm_actor_copy_from_user : gm_actor_copy_to_user,
-			&ubuf, &done);
+	ret = gm_access_user(gm, io.gpa, io.len, write,
+			     io.flags & GUESTMEM_IO_PARTIAL, ubuf, &done);
 out:
 	if (put_user(done, &((struct guestmem_io __user *)argp)->done))
 		return -EFAULT;
 	return ret;
 }
 
+/* Batch ops read from user space at a time. */
+#define GM_BATCH_CHUNK	16
+
+/* Whether the user ranges [a, a + alen) and [b, b + blen) share a byte. */
+static bool gm_user_overlap(u64 a, u64 alen, u64 b, u64 blen)
+{
+	return alen && blen && a <= b + (blen - 1) && b <= a + (alen - 1);
+}
+
 static int gm_ioctl_batch(struct guestmem *gm, void __user *argp)
 {
 	struct guestmem_batch __user *ubatch = argp;
+	struct guestmem_batch_op ops[GM_BATCH_CHUNK];
 	struct guestmem_batch_op __user *uops;
 	struct guestmem_batch batch;
-	u32 n;
+	u32 n, first = 0, have = 0;
 	int ret = 0;
 
 	if (copy_from_user(&batch, argp, sizeof(batch)))
@@ -130,29 +139,45 @@ static int gm_ioctl_batch(struct guestmem *gm, void __user *argp)
 		return -E2BIG;
 	uops = u64_to_user_ptr(batch.ops);
 
-	/* In order; each op exact; stop at the first failure. */
+	/*
+	 * In order; each op exact; stop at the first failure.  Ops are read
+	 * GM_BATCH_CHUNK at a time (ops[] holds ops first .. first + have - 1).
+	 */
 	for (n = 0; n < batch.count; n++) {
-		struct guestmem_batch_op op;
-		char __user *ubuf;
+		struct guestmem_batch_op *op;
 		bool write;
 		u64 done;
 
-		if (copy_from_user(&op, uops + n, sizeof(op))) {
-			ret = -EFAULT;
-			break;
+		if (n == first + have) {
+			first = n;
+			have = min_t(u32, batch.count - n, GM_BATCH_CHUNK);
+			if (copy_from_user(ops, uops + n, have * sizeof(*ops))) {
+				/* Read op by op, to fail at the right one. */
+				have = 1;
+				if (copy_from_user(ops, uops + n, sizeof(*ops))) {
+					ret = -EFAULT;
+					break;
+				}
+			}
 		}
-		if (op.flags || op.op > GUESTMEM_OP_WRITE) {
+		op = &ops[n - first];
+		if (op->flags || op->op > GUESTMEM_OP_WRITE) {
 			ret = -EINVAL;
 			break;
 		}
-		write = op.op == GUESTMEM_OP_WRITE;
-		ubuf = u64_to_user_ptr(op.buf);
-		ret = gm_access(gm, op.gpa, op.len, write, false,
-				write ? gm_actor_copy_from_user :
-					gm_actor_copy_to_user,
-				&ubuf, &done);
+		write = op->op == GUESTMEM_OP_WRITE;
+		ret = gm_access_user(gm, op->gpa, op->len, write, false,
+				     u64_to_user_ptr(op->buf), &done);
 		if (ret)
 			break;
+		/*
+		 * A read into the op array itself changes the ops after it:
+		 * read those again, as a batch run op by op would see them.
+		 */
+		if (!write && n + 1 < first + have &&
+		    gm_user_overlap(op->buf, op->len, (unsigned long)(uops + n + 1),
+				    (u64)(first + have - n - 1) * sizeof(*ops)))
+			have = n + 1 - first;
 	}
 	if (put_user(n, &ubatch->done))
 		return -EFAULT;

@@ -35,7 +35,7 @@ static unsigned int gm_set_search(struct gm_set *set, u64 gpa)
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
 
-		if (set->regions[mid]->last < gpa)
+		if (set->lasts[mid] < gpa)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -44,9 +44,35 @@ static unsigned int gm_set_search(struct gm_set *set, u64 gpa)
 }
 
 /**
- * gm_lookup - find the region holding a GPA
+ * gm_search - find the region holding a GPA by binary search
+ * @gm: the space, whose last-hit hint is updated on success
+ * @set: a snapshot of its regions, held under SRCU or RCU-sched
+ * @gpa: the address
+ * @index: out, may be NULL: the region's index in @set (only when found)
+ *
+ * Return: the region, or NULL if @gpa is unbacked.
+ */
+struct gm_region *gm_search(struct guestmem *gm, struct gm_set *set, u64 gpa,
+			    unsigned int *index)
+{
+	unsigned int i = gm_set_search(set, gpa);
+	struct gm_region *r;
+
+	if (i >= set->count)
+		return NULL;
+	r = set->regions[i];
+	if (gpa < r->gpa)
+		return NULL;
+	WRITE_ONCE(gm->hint, i);
+	if (index)
+		*index = i;
+	return r;
+}
+
+/**
+ * gm_lookup - find the region holding a GPA, counting the lookup
  * @gm: the space
- * @set: a snapshot of its regions, held under SRCU
+ * @set: a snapshot of its regions, held under SRCU or RCU-sched
  * @gpa: the address
  * @index: out: the region's index in @set (only when found)
  *
@@ -64,20 +90,12 @@ struct gm_region *gm_lookup(struct guestmem *gm, struct gm_set *set, u64 gpa,
 		r = set->regions[i];
 		if (gpa >= r->gpa && gpa <= r->last) {
 			gm_count_lookup(gm, true);
-			goto found;
+			*index = i;
+			return r;
 		}
 	}
 	gm_count_lookup(gm, false);
-	i = gm_set_search(set, gpa);
-	if (i >= set->count)
-		return NULL;
-	r = set->regions[i];
-	if (gpa < r->gpa)
-		return NULL;
-	WRITE_ONCE(gm->hint, i);
-found:
-	*index = i;
-	return r;
+	return gm_search(gm, set, gpa, index);
 }
 
 /**
@@ -101,16 +119,46 @@ u64 gm_next_region_start(struct gm_set *set, u64 gpa, bool *found)
 static struct gm_set *gm_set_alloc(unsigned int count)
 {
 	struct gm_set *set;
+	size_t size;
 
-	set = kvzalloc(struct_size(set, regions, count), GFP_KERNEL_ACCOUNT);
-	if (set)
+	size = size_add(struct_size(set, lasts, count),
+			array_size(count, sizeof(*set->regions)));
+	set = kvzalloc(size, GFP_KERNEL_ACCOUNT);
+	if (set) {
 		set->count = count;
+		set->regions = (struct gm_region **)&set->lasts[count];
+	}
 	return set;
 }
 
-static void gm_set_free_rcu(struct rcu_head *rcu)
+/*
+ * Fill @new from @old: without region @at of @old when @skip (a removal),
+ * else leaving index @at of @new for the caller to fill (an insertion).
+ */
+static void gm_set_copy(struct gm_set *new, struct gm_set *old,
+			unsigned int at, bool skip)
 {
-	kvfree(container_of(rcu, struct gm_set, rcu));
+	unsigned int rest = old->count - at - skip;
+	unsigned int to = at + !skip;
+
+	memcpy(new->regions, old->regions, at * sizeof(*new->regions));
+	memcpy(new->lasts, old->lasts, at * sizeof(*new->lasts));
+	memcpy(new->regions + to, old->regions + at + skip,
+	       rest * sizeof(*new->regions));
+	memcpy(new->lasts + to, old->lasts + at + skip,
+	       rest * sizeof(*new->lasts));
+}
+
+/*
+ * A replaced snapshot may still be read under SRCU (most readers) or under
+ * RCU-sched (the small-access fast paths): free it after both grace
+ * periods.  kvfree_rcu() leaves no callback of this module pending.
+ */
+static void gm_set_free_srcu(struct rcu_head *rcu)
+{
+	struct gm_set *set = container_of(rcu, struct gm_set, rcu);
+
+	kvfree_rcu(set, rcu);
 }
 
 /**
@@ -260,11 +308,7 @@ EXPORT_SYMBOL_GPL(guestmem_get_fd);
  */
 u64 guestmem_generation(struct guestmem *gm)
 {
-	int idx = srcu_read_lock(&gm->srcu);
-	u64 gen = gm_set_deref(gm)->generation;
-
-	srcu_read_unlock(&gm->srcu, idx);
-	return gen;
+	return READ_ONCE(gm->generation);
 }
 EXPORT_SYMBOL_GPL(guestmem_generation);
 
@@ -277,6 +321,7 @@ static void gm_publish(struct guestmem *gm, struct gm_set *old,
 {
 	new->generation = old->generation + 1;
 	rcu_assign_pointer(gm->set, new);
+	WRITE_ONCE(gm->generation, new->generation);
 	WRITE_ONCE(gm->hint, 0);
 }
 
@@ -324,13 +369,12 @@ int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 		kvfree(new);
 		goto unlock;
 	}
-	memcpy(new->regions, old->regions, i * sizeof(r));
+	gm_set_copy(new, old, i, false);
 	new->regions[i] = r;
-	memcpy(new->regions + i + 1, old->regions + i,
-	       (old->count - i) * sizeof(r));
+	new->lasts[i] = r->last;
 	new->total_size = old->total_size + r->size;
 	gm_publish(gm, old, new);
-	call_srcu(&gm->srcu, &old->rcu, gm_set_free_rcu);
+	call_srcu(&gm->srcu, &old->rcu, gm_set_free_srcu);
 unlock:
 	mutex_unlock(&gm->lock);
 out:
@@ -373,13 +417,16 @@ int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size)
 		ret = -ENOMEM;
 		goto unlock;
 	}
-	memcpy(new->regions, old->regions, i * sizeof(r));
-	memcpy(new->regions + i, old->regions + i + 1,
-	       (old->count - i - 1) * sizeof(r));
+	gm_set_copy(new, old, i, true);
 	new->total_size = old->total_size - r->size;
 	gm_publish(gm, old, new);
-	/* Wait for readers and faults that may have found @r ... */
+	/*
+	 * Wait for readers and faults that may have found @r (under SRCU, or
+	 * under RCU-sched in the fast paths and the cached accessors, which
+	 * check gm->generation, bumped above) ...
+	 */
 	synchronize_srcu_expedited(&gm->srcu);
+	synchronize_rcu_expedited();
 	/* ... then drop the PTEs they installed, before freeing. */
 	unmap_mapping_pages(&gm->mapping, gpa >> PAGE_SHIFT,
 			    size >> PAGE_SHIFT, false);

@@ -17,6 +17,8 @@
 #ifndef _LINUX_GUESTMEM_H
 #define _LINUX_GUESTMEM_H
 
+#include <linux/rcupdate.h>
+#include <linux/string.h>
 #include <linux/types.h>
 #include <asm/byteorder.h>
 #include <uapi/linux/guestmem.h>
@@ -66,11 +68,12 @@ int guestmem_mark_dirty(struct guestmem *gm, u64 gpa, u64 len);
 /**
  * struct guestmem_cache - a cached translation of a GPA range
  * @gm: the space (the cache holds no reference on it)
+ * @space_generation: the space's live generation counter (internal)
  * @gpa: first byte of the range
  * @len: length of the range, inside one region
  * @generation: the space generation @kaddr was resolved at
  * @kaddr: kernel address of @gpa, valid only while @generation is current
- *	and only inside an SRCU section of the space (the accessors do this)
+ *	and only inside a read section of the space (the accessors do this)
  * @region: the region resolved (opaque)
  *
  * The analog of KVM's gfn_to_hva_cache; use guestmem_cache_init(),
@@ -80,6 +83,7 @@ int guestmem_mark_dirty(struct guestmem *gm, u64 gpa, u64 len);
  */
 struct guestmem_cache {
 	struct guestmem *gm;
+	const u64 *space_generation;
 	u64 gpa;
 	u64 len;
 	u64 generation;
@@ -87,12 +91,49 @@ struct guestmem_cache {
 	void *region;
 };
 
+/*
+ * Reads of at most this many bytes through a valid cache are done inline,
+ * with preemption disabled for the copy.
+ */
+#define GUESTMEM_CACHE_INLINE_MAX	256
+
 int guestmem_cache_init(struct guestmem_cache *c, struct guestmem *gm, u64 gpa,
 			u64 len);
-int guestmem_cache_read(struct guestmem_cache *c, u64 offset, void *buf,
-			size_t len);
+int __guestmem_cache_read(struct guestmem_cache *c, u64 offset, void *buf,
+			  size_t len);
 int guestmem_cache_write(struct guestmem_cache *c, u64 offset, const void *buf,
 			 size_t len);
+
+/**
+ * guestmem_cache_read - read through a cached translation
+ * @c: a cache set up by guestmem_cache_init()
+ * @offset: offset into the cached range
+ * @buf: destination (kernel memory)
+ * @len: bytes; @offset + @len must lie within the cached range
+ *
+ * While the space is unchanged, a small read is a generation check and a
+ * memcpy() under RCU-sched, which guestmem_remove_region() waits for before
+ * it frees a region.  After a region add or remove the range is resolved
+ * again, and the read fails if it is no longer inside one region.
+ *
+ * Return: 0, -EINVAL (outside the cached range) or -ENXIO.
+ */
+static inline int guestmem_cache_read(struct guestmem_cache *c, u64 offset,
+				      void *buf, size_t len)
+{
+	if (offset <= c->len && len <= c->len - offset && len &&
+	    len <= GUESTMEM_CACHE_INLINE_MAX) {
+		rcu_read_lock_sched();
+		if (likely(c->kaddr &&
+			   READ_ONCE(*c->space_generation) == c->generation)) {
+			memcpy(buf, c->kaddr + offset, len);
+			rcu_read_unlock_sched();
+			return 0;
+		}
+		rcu_read_unlock_sched();
+	}
+	return __guestmem_cache_read(c, offset, buf, len);
+}
 
 /**
  * guestmem_read_obj - read a plain object from guest memory
