@@ -2,14 +2,25 @@
 /*
  * guestmem-demo: a short tour of /dev/guestmem for `make run`.
  *
- * Builds a guest physical address space of two regions with different
- * backings, writes one string across their boundary, reads it back through
- * an ioctl, pread() and mmap(), and shows how holes are reported.
+ * Builds a guest physical address space of two adjacent regions with
+ * different backings (kernel memory and this process's own pinned pages),
+ * writes one string across their boundary, reads it back through an ioctl,
+ * pread() and mmap(), and shows how holes are reported.  Then it drives the
+ * sample DMA device (samples/guestmem_dma.ko, an in-kernel device model
+ * built on guestmem's in-kernel API): descriptors written by GPA into a ring
+ * in guest memory, a kick, the completions, and the pages the device wrote
+ * as GUESTMEM_GET_DIRTY_LOG reports them.
+ *
+ * Every step checks its result: the exit status is 0 only if all went as
+ * narrated, so `make run` doubles as a smoke test.
  */
 #define _GNU_SOURCE
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,16 +28,81 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/guestmem.h>
+#include "../samples/guestmem_dma.h"
+
+#define __noreturn	__attribute__((noreturn))
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
+
+#define DMA_DEV		"/dev/guestmem_dma"
 
 #define REGION_SIZE	0x10000ULL
 #define GPA_A		0x100000ULL		/* VMALLOC region */
 #define GPA_B		(GPA_A + REGION_SIZE)	/* USER region, adjacent */
-#define GPA_HOLE	(GPA_B + REGION_SIZE)
+#define GPA_HOLE	(GPA_B + REGION_SIZE)	/* nothing from here on */
+#define SPAN		(GPA_HOLE - GPA_A)
 
-static void die(const char *what)
+#define MSG_GPA		(GPA_B - 16)		/* 16 bytes in A, the rest in B */
+#define RING_GPA	GPA_A			/* the DMA ring, in region A */
+#define RING_SIZE	4U
+#define DMA_DST		(GPA_B + 0x7ff0)	/* in B, across two pages */
+
+static const char msg[] = "hello from both sides of a region boundary";
+
+static void __noreturn die(const char *what)
 {
 	fprintf(stderr, "guestmem-demo: %s: %s\n", what, strerror(errno));
 	exit(1);
+}
+
+static void __noreturn die_err(const char *what, int err)
+{
+	errno = err;
+	die(what);
+}
+
+static void __noreturn __printf(1, 2) fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "guestmem-demo: FAILED: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+static void add_region(int fd, uint64_t gpa, uint32_t backing, void *user,
+		       uint32_t flags)
+{
+	struct guestmem_region r;
+
+	memset(&r, 0, sizeof(r));
+	r.gpa = gpa;
+	r.size = REGION_SIZE;
+	r.user_addr = (uintptr_t)user;
+	r.backing = backing;
+	r.flags = flags;
+	if (ioctl(fd, GUESTMEM_ADD_REGION, &r))
+		die("GUESTMEM_ADD_REGION");
+}
+
+/* GUESTMEM_READ or GUESTMEM_WRITE; returns 0 or errno, sets *done. */
+static int gm_io(int fd, unsigned long req, uint64_t gpa, void *buf,
+		 uint64_t len, uint32_t flags, uint64_t *done)
+{
+	struct guestmem_io io;
+	int ret;
+
+	memset(&io, 0, sizeof(io));
+	io.gpa = gpa;
+	io.len = len;
+	io.buf = (uintptr_t)buf;
+	io.flags = flags;
+	ret = ioctl(fd, req, &io) ? errno : 0;
+	*done = io.done;
+	return ret;
 }
 
 static void show_regions(int fd)
@@ -42,107 +118,244 @@ static void show_regions(int fd)
 		die("GUESTMEM_GET_INFO");
 	if (ioctl(fd, GUESTMEM_GET_REGIONS, &list))
 		die("GUESTMEM_GET_REGIONS");
-	printf("  space: %u regions, %" PRIu64 " KiB, generation %" PRIu64 "\n",
-	       info.num_regions, (uint64_t)info.total_size >> 10,
-	       (uint64_t)info.generation);
-	for (i = 0; i < list.count && i < 8; i++)
-		printf("  [%#010llx, %#010llx) %s\n",
+	if (list.count != 2 || info.num_regions != 2)
+		fail("expected 2 regions, got %u", list.count);
+	for (i = 0; i < list.count; i++)
+		printf("   [%#llx, %#llx)  %s, dirty-logged\n",
 		       (unsigned long long)regions[i].gpa,
 		       (unsigned long long)(regions[i].gpa + regions[i].size),
 		       regions[i].backing == GUESTMEM_BACKING_USER ?
-		       "USER (pinned pages of this process)" :
-		       "VMALLOC (kernel memory)");
+		       "USER: this process's own memory, pinned" :
+		       "VMALLOC: kernel memory");
+	printf("   GUESTMEM_GET_INFO: %u regions, %llu KiB, generation %llu\n",
+	       info.num_regions, (unsigned long long)info.total_size >> 10,
+	       (unsigned long long)info.generation);
+}
+
+/*
+ * Fetch the dirty log of both regions (and clear it if @clear), print the
+ * dirty pages and check that they are exactly @expect (bit i = page i).
+ */
+static void dirty_log(int fd, int clear, uint64_t expect)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct guestmem_dirty_log d;
+	uint64_t bitmap[2] = { 0, 0 };
+	uint64_t i, pages = SPAN / page;
+
+	if (pages > 128)
+		fail("page size %ld: too many pages for the demo", page);
+	memset(&d, 0, sizeof(d));
+	d.gpa = GPA_A;
+	d.size = SPAN;
+	d.bitmap = (uintptr_t)bitmap;
+	d.flags = clear ? GUESTMEM_DIRTY_LOG_CLEAR : 0;
+	if (ioctl(fd, GUESTMEM_GET_DIRTY_LOG, &d))
+		die("GUESTMEM_GET_DIRTY_LOG");
+	printf("   dirty pages:");
+	for (i = 0; i < pages; i++)
+		if (bitmap[i / 64] & (1ULL << (i % 64)))
+			printf(" %#llx", (unsigned long long)(GPA_A + i * page));
+	printf("  (%s)\n", clear ? "fetched and cleared" : "fetched");
+	if (bitmap[0] != expect || bitmap[1])
+		fail("dirty bitmap %#llx, expected %#llx",
+		     (unsigned long long)bitmap[0], (unsigned long long)expect);
+}
+
+/* Bit of the page holding @gpa in a dirty bitmap starting at GPA_A. */
+static uint64_t page_bit(uint64_t gpa)
+{
+	return 1ULL << ((gpa - GPA_A) / sysconf(_SC_PAGESIZE));
+}
+
+static void put_desc(int fd, unsigned int slot, uint64_t src, uint64_t dst,
+		     uint32_t len, const char *what)
+{
+	uint64_t gpa = RING_GPA + sizeof(struct guestmem_dma_ring_hdr) +
+		       slot * sizeof(struct guestmem_dma_desc);
+	struct guestmem_dma_desc d;
+
+	memset(&d, 0, sizeof(d));
+	d.src = htole64(src);
+	d.dst = htole64(dst);
+	d.len = htole32(len);
+	d.status = htole32(GUESTMEM_DMA_STATUS_PENDING);
+	if (pwrite(fd, &d, sizeof(d), gpa) != sizeof(d))
+		die("pwrite descriptor");
+	printf("   desc %u at %#llx: copy %u bytes %#llx -> %#llx (%s)\n", slot,
+	       (unsigned long long)gpa, len, (unsigned long long)src,
+	       (unsigned long long)dst, what);
+}
+
+/*
+ * A descriptor's status word, read through the mapping of guest memory
+ * (after the kick returned: the device is done with it).
+ */
+static uint32_t desc_status(const char *map, unsigned int slot)
+{
+	uint64_t gpa = RING_GPA + sizeof(struct guestmem_dma_ring_hdr) +
+		       slot * sizeof(struct guestmem_dma_desc) +
+		       offsetof(struct guestmem_dma_desc, status);
+	uint32_t le;
+
+	memcpy(&le, map + (gpa - GPA_A), sizeof(le));
+	return le32toh(le);
+}
+
+static void dma_demo(int fd, const char *map, const char *user)
+{
+	struct guestmem_dma_ring_hdr hdr;
+	struct guestmem_dma_bind bind;
+	struct guestmem_dma_kick kick;
+	uint32_t st0, st1;
+	int dma;
+
+	printf("\n4. A device doing DMA: " DMA_DEV " (samples/guestmem_dma.ko),\n"
+	       "   a copy engine in the kernel built on guestmem's in-kernel API.\n");
+	dma = open(DMA_DEV, O_RDWR);
+	if (dma < 0)
+		die("open " DMA_DEV " (insmod samples/guestmem_dma.ko first)");
+	memset(&hdr, 0, sizeof(hdr));
+	if (pwrite(fd, &hdr, sizeof(hdr), RING_GPA) != sizeof(hdr))
+		die("pwrite ring header");
+	memset(&bind, 0, sizeof(bind));
+	bind.guestmem_fd = fd;
+	bind.ring_size = RING_SIZE;
+	bind.ring_gpa = RING_GPA;
+	if (ioctl(dma, GUESTMEM_DMA_BIND, &bind))
+		die("GUESTMEM_DMA_BIND");
+	printf("   GUESTMEM_DMA_BIND hands it this space and a ring of %u descriptors\n"
+	       "   at GPA %#llx; we write two descriptors there with pwrite() by GPA:\n",
+	       RING_SIZE, (unsigned long long)RING_GPA);
+	put_desc(fd, 0, MSG_GPA, DMA_DST, sizeof(msg), "our string");
+	put_desc(fd, 1, GPA_HOLE - 8, GPA_A + 0x4000, 16, "runs into the hole");
+	hdr.avail_idx = htole32(2);
+	if (pwrite(fd, &hdr.avail_idx, sizeof(hdr.avail_idx),
+		   RING_GPA + offsetof(struct guestmem_dma_ring_hdr,
+				       avail_idx)) != sizeof(hdr.avail_idx))
+		die("pwrite avail_idx");
+	printf("   and publish them: avail_idx = 2.  The dirty log has our writes so far:\n");
+	dirty_log(fd, 1, page_bit(RING_GPA) | page_bit(MSG_GPA) |
+		  page_bit(GPA_B));
+
+	memset(&kick, 0, sizeof(kick));
+	if (ioctl(dma, GUESTMEM_DMA_KICK, &kick))
+		die("GUESTMEM_DMA_KICK");
+	printf("   GUESTMEM_DMA_KICK: processed %u, errors %u, used_idx %u\n",
+	       kick.processed, kick.errors, kick.used_idx);
+	if (kick.processed != 2 || kick.errors != 1 || kick.used_idx != 2)
+		fail("kick: expected 2 processed, 1 error, used_idx 2");
+
+	st0 = desc_status(map, 0);
+	st1 = desc_status(map, 1);
+	printf("   statuses, seen through our mmap(): desc 0 = %s, desc 1 = -%s\n",
+	       st0 == GUESTMEM_DMA_STATUS_DONE ? "DONE" : "?",
+	       strerrorname_np(-(int32_t)st1) ?: "?");
+	if (st0 != GUESTMEM_DMA_STATUS_DONE || st1 != (uint32_t)-ENXIO)
+		fail("statuses %#x %#x, expected DONE and -ENXIO", st0, st1);
+	printf("   the device's copy, in this process's own memory: \"%s\"\n",
+	       user + (DMA_DST - GPA_B));
+	if (strcmp(user + (DMA_DST - GPA_B), msg))
+		fail("the DMA copy differs");
+
+	printf("\n5. GUESTMEM_GET_DIRTY_LOG now shows the pages the device wrote:\n");
+	dirty_log(fd, 0, page_bit(RING_GPA) | page_bit(DMA_DST) |
+		  page_bit(DMA_DST + sizeof(msg) - 1));
+	printf("   the ring (statuses, used_idx) and the copy's two pages; not %#llx,\n"
+	       "   the target of the failed descriptor: nothing was written there.\n",
+	       (unsigned long long)(GPA_A + 0x4000));
+	close(dma);
 }
 
 int main(void)
 {
-	const char msg[] = "hello from both sides of a region boundary";
-	uint64_t gpa = GPA_B - 16;	/* 16 bytes in A, the rest in B */
-	struct guestmem_region region;
-	struct guestmem_io io;
-	char buf[64] = "";
+	uint64_t done;
+	char buf[64];
 	char *user, *map;
-	off_t pos;
-	int fd;
+	off_t data, hole;
+	int fd, err;
 
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("guestmem demo: one guest physical address space\n\n");
 	fd = open("/dev/guestmem", O_RDWR);
 	if (fd < 0)
 		die("open /dev/guestmem");
-	printf("1. open(\"/dev/guestmem\") gave an empty space\n");
-
-	memset(&region, 0, sizeof(region));
-	region.gpa = GPA_A;
-	region.size = REGION_SIZE;
-	region.backing = GUESTMEM_BACKING_VMALLOC;
-	if (ioctl(fd, GUESTMEM_ADD_REGION, &region))
-		die("GUESTMEM_ADD_REGION (vmalloc)");
 
 	user = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (user == MAP_FAILED)
 		die("mmap anonymous");
-	memset(&region, 0, sizeof(region));
-	region.gpa = GPA_B;
-	region.size = REGION_SIZE;
-	region.user_addr = (uintptr_t)user;
-	region.backing = GUESTMEM_BACKING_USER;
-	if (ioctl(fd, GUESTMEM_ADD_REGION, &region))
-		die("GUESTMEM_ADD_REGION (user)");
-	printf("2. added two adjacent regions with different backings:\n");
+	add_region(fd, GPA_A, GUESTMEM_BACKING_VMALLOC, NULL,
+		   GUESTMEM_REGION_DIRTY_LOG);
+	add_region(fd, GPA_B, GUESTMEM_BACKING_USER, user,
+		   GUESTMEM_REGION_DIRTY_LOG);
+	printf("1. open(\"/dev/guestmem\") gives an empty space; GUESTMEM_ADD_REGION\n"
+	       "   adds two adjacent regions with different backings:\n");
 	show_regions(fd);
 
-	memset(&io, 0, sizeof(io));
-	io.gpa = gpa;
-	io.len = sizeof(msg);
-	io.buf = (uintptr_t)msg;
-	if (ioctl(fd, GUESTMEM_WRITE, &io))
-		die("GUESTMEM_WRITE");
-	printf("\n3. GUESTMEM_WRITE of %zu bytes at %#llx (crosses %#llx): done=%llu\n",
-	       sizeof(msg), (unsigned long long)gpa,
-	       (unsigned long long)GPA_B, (unsigned long long)io.done);
-
-	io.buf = (uintptr_t)buf;
-	if (ioctl(fd, GUESTMEM_READ, &io))
-		die("GUESTMEM_READ");
-	printf("4. read back with GUESTMEM_READ:  \"%s\"\n", buf);
+	err = gm_io(fd, GUESTMEM_WRITE, MSG_GPA, (void *)msg, sizeof(msg), 0,
+		    &done);
+	if (err)
+		die_err("GUESTMEM_WRITE", err);
+	printf("\n2. GUESTMEM_WRITE %zu bytes at %#llx, across the boundary at %#llx\n",
+	       sizeof(msg), MSG_GPA, GPA_B);
+	if (done != sizeof(msg))
+		fail("GUESTMEM_WRITE: done=%llu", (unsigned long long)done);
 
 	memset(buf, 0, sizeof(buf));
-	if (pread(fd, buf, sizeof(msg), gpa) != (ssize_t)sizeof(msg))
-		die("pread");
-	printf("   read back with pread():        \"%s\"\n", buf);
+	err = gm_io(fd, GUESTMEM_READ, MSG_GPA, buf, sizeof(msg), 0, &done);
+	if (err)
+		die_err("GUESTMEM_READ", err);
+	printf("   read back with GUESTMEM_READ: \"%s\"\n", buf);
+	if (strcmp(buf, msg))
+		fail("GUESTMEM_READ differs");
 
-	map = mmap(NULL, 2 * REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   fd, GPA_A);
+	memset(buf, 0, sizeof(buf));
+	if (pread(fd, buf, sizeof(msg), MSG_GPA) != sizeof(msg))
+		die("pread");
+	printf("   with pread() at the GPA:      \"%s\"\n", buf);
+	if (strcmp(buf, msg))
+		fail("pread differs");
+
+	map = mmap(NULL, SPAN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, GPA_A);
 	if (map == MAP_FAILED)
 		die("mmap /dev/guestmem");
-	printf("   read back through mmap():      \"%s\"\n", map + (gpa - GPA_A));
-	printf("   and the USER region's own memory holds its part: \"%s\"\n",
-	       user);
+	printf("   through mmap() of both:       \"%s\"\n",
+	       map + (MSG_GPA - GPA_A));
+	if (strcmp(map + (MSG_GPA - GPA_A), msg))
+		fail("mmap differs");
+	printf("   the USER region's own memory: \"%s\"\n", user);
+	if (strcmp(user, msg + 16))
+		fail("USER memory differs");
 
-	memset(&io, 0, sizeof(io));
-	io.gpa = GPA_HOLE - 8;
-	io.len = 16;
-	io.buf = (uintptr_t)buf;
-	if (ioctl(fd, GUESTMEM_READ, &io) == 0 || errno != ENXIO)
-		die("expected ENXIO");
-	printf("\n5. an exact read of 16 bytes at %#llx runs into the hole at %#llx:\n"
-	       "   ENXIO, done=%llu (nothing moved)\n",
-	       (unsigned long long)io.gpa, (unsigned long long)GPA_HOLE,
-	       (unsigned long long)io.done);
-	io.flags = GUESTMEM_IO_PARTIAL;
-	if (ioctl(fd, GUESTMEM_READ, &io))
-		die("GUESTMEM_READ partial");
-	printf("   with GUESTMEM_IO_PARTIAL: done=%llu (up to the hole)\n",
-	       (unsigned long long)io.done);
+	memset(buf, 0, sizeof(buf));
+	err = gm_io(fd, GUESTMEM_READ, GPA_HOLE - 8, buf, 16, 0, &done);
+	printf("\n3. Holes: an exact read of 16 bytes at %#llx runs into the hole at %#llx:\n"
+	       "   %s, done=%llu (nothing moved)",
+	       GPA_HOLE - 8, GPA_HOLE, strerrorname_np(err) ?: "?",
+	       (unsigned long long)done);
+	if (err != ENXIO || done)
+		fail("expected ENXIO and done=0");
+	err = gm_io(fd, GUESTMEM_READ, GPA_HOLE - 8, buf, 16,
+		    GUESTMEM_IO_PARTIAL, &done);
+	if (err)
+		die_err("GUESTMEM_READ partial", err);
+	printf("; with GUESTMEM_IO_PARTIAL: done=%llu\n",
+	       (unsigned long long)done);
+	if (done != 8)
+		fail("expected done=8");
+	data = lseek(fd, 0, SEEK_DATA);
+	hole = lseek(fd, data, SEEK_HOLE);
+	printf("   lseek(0, SEEK_DATA) = %#llx, then SEEK_HOLE = %#llx\n",
+	       (unsigned long long)data, (unsigned long long)hole);
+	if (data != (off_t)GPA_A || hole != (off_t)GPA_HOLE)
+		fail("expected data at %#llx, a hole at %#llx", GPA_A,
+		     GPA_HOLE);
 
-	pos = lseek(fd, 0, SEEK_DATA);
-	printf("6. lseek(SEEK_DATA, 0) = %#llx, ", (unsigned long long)pos);
-	pos = lseek(fd, pos, SEEK_HOLE);
-	printf("lseek(SEEK_HOLE) = %#llx\n", (unsigned long long)pos);
+	dma_demo(fd, map, user);
 
-	munmap(map, 2 * REGION_SIZE);
+	munmap(map, SPAN);
 	close(fd);
-	printf("\n7. close() freed the space and unpinned the user pages. Done.\n");
+	printf("\n6. close() frees the space and unpins the USER pages.  All checks passed.\n");
 	return 0;
 }
