@@ -8,6 +8,7 @@
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/uaccess.h>
+#include "fastpath.h"
 #include "internal.h"
 #include "trace.h"
 
@@ -40,11 +41,11 @@ static u64 gm_usable(struct guestmem *gm, struct gm_set *set, u64 gpa, u64 len,
 		if (in_region >= len - usable)
 			return len;
 		usable += in_region;
-		if (++i >= set->count || set->regions[i]->gpa != gpa + usable) {
+		if (++i >= set->count || set->keys[i].gpa != gpa + usable) {
 			*err = -ENXIO;
 			return usable;
 		}
-		r = set->regions[i];
+		r = set->keys[i].region;
 	}
 }
 
@@ -87,7 +88,7 @@ int gm_access(struct guestmem *gm, u64 gpa, u64 len, bool write, bool partial,
 	ret = 0;
 
 	while (moved < len) {
-		struct gm_region *r = set->regions[i++];
+		struct gm_region *r = set->keys[i++].region;
 		u64 offset = gpa + moved - r->gpa;
 		u64 chunk = min(r->size - offset, len - moved);
 		size_t left;
@@ -110,141 +111,6 @@ out:
 	if (ret)
 		trace_guestmem_access_error(gm->id, gpa, asked, write, ret);
 	return ret;
-}
-
-/*
- * Copy a small piece: the sizes of scalars and guest objects become plain
- * loads and stores instead of a call to memcpy().
- */
-static __always_inline void gm_copy_small(void *dst, const void *src,
-					  size_t len)
-{
-	switch (len) {
-	case 1:
-		memcpy(dst, src, 1);
-		break;
-	case 2:
-		memcpy(dst, src, 2);
-		break;
-	case 4:
-		memcpy(dst, src, 4);
-		break;
-	case 8:
-		memcpy(dst, src, 8);
-		break;
-	case 16:
-		memcpy(dst, src, 16);
-		break;
-	default:
-		memcpy(dst, src, len);
-	}
-}
-
-/*
- * The fast path of small accesses that lie in one region: no SRCU, no
- * actor, no walk, and (inlined into its callers) no call but memcpy().  It
- * runs under RCU-sched (preemption off), which guestmem_remove_region()
- * waits for as it waits for SRCU, so @buf must be kernel memory.  Returns
- * false, having touched nothing, when the access is not one the fast path
- * can complete (unbacked, crossing a boundary, read-only); the caller then
- * takes gm_access(), which reports why.  @len is non-zero.
- */
-static __always_inline bool gm_access_fast(struct guestmem *gm, u64 gpa,
-					   void *buf, size_t len, bool write)
-{
-	struct gm_counters *counters;
-	struct gm_region *r;
-	struct gm_set *set;
-	bool hint_hit = true;
-	unsigned int i;
-	u64 offset;
-
-	rcu_read_lock_sched();
-	set = rcu_dereference_sched(gm->set);
-	i = READ_ONCE(gm->hint);
-	r = likely(i < set->count) ? set->regions[i] : NULL;
-	if (unlikely(!r || gpa < r->gpa || gpa > r->last)) {
-		r = gm_search(gm, set, gpa, NULL);
-		hint_hit = false;
-	}
-	if (unlikely(!r || len - 1 > r->last - gpa ||
-		     (write && (r->flags & GUESTMEM_REGION_READONLY)))) {
-		rcu_read_unlock_sched();
-		return false;
-	}
-	offset = gpa - r->gpa;
-	if (write) {
-		gm_copy_small(r->kaddr + offset, buf, len);
-		gm_region_mark_dirty(r, offset, len);
-	} else {
-		gm_copy_small(buf, r->kaddr + offset, len);
-	}
-	/* Preemption is off: plain increments of this CPU's counters. */
-	counters = this_cpu_ptr(gm->counters);
-	counters->lookups++;
-	counters->hint_hits += hint_hit;
-	if (write) {
-		counters->writes++;
-		counters->written_bytes += len;
-	} else {
-		counters->reads++;
-		counters->read_bytes += len;
-	}
-	rcu_read_unlock_sched();
-	return true;
-}
-
-/**
- * gm_access_user - move bytes between a GPA range and a user buffer
- * @gm: the space
- * @gpa: first guest byte
- * @len: number of bytes
- * @write: true to write guest memory
- * @partial: as for gm_access()
- * @ubuf: the user buffer
- * @done: out: bytes moved
- *
- * Small accesses inside one region bounce through the stack and the fast
- * path: the user copy happens outside any read section, and hardened
- * usercopy checks a stack object instead of looking up a vmap area.  The
- * result is the one gm_access() would give: anything the fast path cannot
- * finish cleanly (a hole, a boundary, a read-only region, a user buffer that
- * faults before guest memory is written) is redone by gm_access().
- *
- * Return: as gm_access().
- */
-int gm_access_user(struct guestmem *gm, u64 gpa, u64 len, bool write,
-		   bool partial, char __user *ubuf, u64 *done)
-{
-	u8 bounce[GM_FAST_USER_MAX];
-	size_t left;
-
-	if (!len || len > sizeof(bounce))
-		goto slow;
-	if (write) {
-		if (copy_from_user(bounce, ubuf, len) ||
-		    !gm_access_fast(gm, gpa, bounce, len, true))
-			goto slow;
-		*done = len;
-		return 0;
-	}
-	if (!gm_access_fast(gm, gpa, bounce, len, false))
-		goto slow;
-	left = copy_to_user(ubuf, bounce, len);
-	*done = len - left;
-	if (left) {
-		/* Counted as a read of len bytes: correct the count. */
-		this_cpu_sub(gm->counters->read_bytes, left);
-		this_cpu_inc(gm->counters->errors);
-		trace_guestmem_access_error(gm->id, gpa, len, false, -EFAULT);
-		return -EFAULT;
-	}
-	return 0;
-
-slow:
-	return gm_access(gm, gpa, len, write, partial,
-			 write ? gm_actor_copy_from_user : gm_actor_copy_to_user,
-			 &ubuf, done);
 }
 
 /* @ctx points to the user buffer's address (a char __user *). */
@@ -282,12 +148,19 @@ static size_t gm_actor_memcpy_to_guest(void *kaddr, size_t len, u64 offset,
 	return 0;
 }
 
-/* The general path of guestmem_read() and guestmem_write(). */
+/*
+ * guestmem_read() and guestmem_write() beyond the last-hit region: the fast
+ * path with a search, else the general path.
+ */
 static noinline int gm_access_kernel(struct guestmem *gm, u64 gpa, void *buf,
 				     size_t len, bool write)
 {
+	bool hint_hit;
 	u64 done;
 
+	if (len && len <= GM_FAST_KERNEL_MAX &&
+	    gm_access_fast(gm, gpa, buf, len, write, true, &hint_hit))
+		return 0;
 	return gm_access(gm, gpa, len, write, false,
 			 write ? gm_actor_memcpy_to_guest :
 				 gm_actor_memcpy_from_guest, buf, &done);
@@ -307,8 +180,10 @@ static noinline int gm_access_kernel(struct guestmem *gm, u64 gpa, void *buf,
  */
 int guestmem_read(struct guestmem *gm, u64 gpa, void *buf, size_t len)
 {
+	bool hint_hit;
+
 	if (likely(len && len <= GM_FAST_KERNEL_MAX) &&
-	    gm_access_fast(gm, gpa, buf, len, false))
+	    gm_access_fast(gm, gpa, buf, len, false, false, &hint_hit))
 		return 0;
 	return gm_access_kernel(gm, gpa, buf, len, false);
 }
@@ -328,8 +203,10 @@ EXPORT_SYMBOL_GPL(guestmem_read);
  */
 int guestmem_write(struct guestmem *gm, u64 gpa, const void *buf, size_t len)
 {
+	bool hint_hit;
+
 	if (likely(len && len <= GM_FAST_KERNEL_MAX) &&
-	    gm_access_fast(gm, gpa, (void *)buf, len, true))
+	    gm_access_fast(gm, gpa, (void *)buf, len, true, false, &hint_hit))
 		return 0;
 	return gm_access_kernel(gm, gpa, (void *)buf, len, true);
 }

@@ -32,8 +32,8 @@ static int gm_debugfs_show(struct seq_file *m, void *unused)
 		sum.written_bytes += c->written_bytes;
 		sum.errors += c->errors;
 		sum.faults += c->faults;
-		sum.lookups += c->lookups;
-		sum.hint_hits += c->hint_hits;
+		sum.lookups += c->lookups + c->hinted;
+		sum.hint_hits += c->hint_hits + c->hinted;
 	}
 
 	idx = srcu_read_lock(&gm->srcu);
@@ -42,7 +42,7 @@ static int gm_debugfs_show(struct seq_file *m, void *unused)
 	seq_printf(m, "regions %u total_size %llu generation %llu\n",
 		   set->count, set->total_size, set->generation);
 	for (i = 0; i < set->count; i++) {
-		struct gm_region *r = set->regions[i];
+		struct gm_region *r = set->keys[i].region;
 
 		seq_printf(m, "  [%#018llx-%#018llx] %-7s%s%s\n", r->gpa,
 			   r->last, gm_backing_name(r->backing),

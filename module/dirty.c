@@ -48,8 +48,8 @@ static int gm_dirty_check(struct guestmem *gm, struct gm_set *set, u64 gpa,
 		if (r->last - (gpa + pos) + 1 >= size - pos)
 			return 0;
 		pos += r->last - (gpa + pos) + 1;
-		r = ++i < set->count && set->regions[i]->gpa == gpa + pos ?
-			set->regions[i] : NULL;
+		r = ++i < set->count && set->keys[i].gpa == gpa + pos ?
+			set->keys[i].region : NULL;
 	}
 }
 

@@ -95,8 +95,8 @@ static bool gm_find_hole(struct guestmem *gm, struct gm_set *set, u64 gpa,
 		return true;
 	}
 	while (i + 1 < set->count && r->last != U64_MAX &&
-	       set->regions[i + 1]->gpa == r->last + 1)
-		r = set->regions[++i];
+	       set->keys[i + 1].gpa == r->last + 1)
+		r = set->keys[++i].region;
 	if (r->last == U64_MAX)
 		return false;
 	*hole = r->last + 1;

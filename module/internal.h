@@ -46,23 +46,42 @@ struct gm_region {
 };
 
 /**
+ * struct gm_key - a region as the lookup sees it
+ * @last: the region's last GPA (the key of the binary search)
+ * @gpa: its first GPA
+ * @kaddr: its kernel mapping
+ * @region: the region
+ */
+struct gm_key {
+	u64 last;
+	u64 gpa;
+	void *kaddr;
+	struct gm_region *region;
+};
+
+/**
  * struct gm_set - an immutable snapshot of a space's regions
  * @rcu: frees the snapshot once no SRCU reader can see it
  * @count: number of regions
  * @total_size: sum of the region sizes
  * @generation: the space's generation when this snapshot was published
- * @regions: @count regions sorted by GPA, non-overlapping (in the same
- *	allocation, after @lasts)
- * @lasts: the last GPA of each of @regions, packed for the binary search
+ * @tops: the last GPA of each block of GM_KEYS_PER_TOP keys (the last
+ *	block may be shorter), the first level of the search: a search reads
+ *	this small array and one block of @keys (in the same allocation,
+ *	after @keys)
+ * @keys: the @count regions sorted by GPA, non-overlapping, with what a
+ *	lookup and a small access need of each packed beside it
  */
 struct gm_set {
 	struct rcu_head rcu;
 	unsigned int count;
 	u64 total_size;
 	u64 generation;
-	struct gm_region **regions;
-	u64 lasts[];
+	u64 *tops;
+	struct gm_key keys[];
 };
+
+#define GM_KEYS_PER_TOP	64
 
 /**
  * struct gm_counters - per-CPU access counters of a space (debugfs)
@@ -72,8 +91,10 @@ struct gm_set {
  * @written_bytes: bytes written
  * @errors: accesses that failed
  * @faults: mmap page faults
- * @lookups: region lookups
- * @hint_hits: lookups answered by the last-hit hint
+ * @lookups: region lookups (but those of @hinted)
+ * @hint_hits: lookups answered by the last-hit hint (but those of @hinted)
+ * @hinted: fast-path accesses answered by the last-hit hint: each is one
+ *	more lookup and hint hit, counted once here to keep that path short
  */
 struct gm_counters {
 	u64 reads;
@@ -84,6 +105,7 @@ struct gm_counters {
 	u64 faults;
 	u64 lookups;
 	u64 hint_hits;
+	u64 hinted;
 };
 
 /**
@@ -149,6 +171,61 @@ struct gm_region *gm_lookup(struct guestmem *gm, struct gm_set *set, u64 gpa,
 u64 gm_next_region_start(struct gm_set *set, u64 gpa, bool *found);
 int gm_check_range(u64 gpa, u64 len);
 
+/*
+ * Index of the first region of @set whose last byte is at or after @gpa
+ * (@set->count if none).  Branch-free, so that the loop is short and
+ * predictable whatever the keys.
+ */
+static inline unsigned int gm_set_search(struct gm_set *set, u64 gpa)
+{
+	unsigned int n = DIV_ROUND_UP(set->count, GM_KEYS_PER_TOP), block;
+	const struct gm_key *base;
+	const u64 *top = set->tops;
+
+	if (!n)
+		return 0;
+	/* The first block whose last GPA is at or after @gpa ... */
+	while (n > 1) {
+		unsigned int half = n / 2;
+
+		top = top[half] < gpa ? &top[half] : top;
+		n -= half;
+	}
+	block = (top - set->tops) + (*top < gpa);
+	if (block * GM_KEYS_PER_TOP >= set->count)
+		return set->count;
+	/* ... then the first region in it. */
+	base = &set->keys[block * GM_KEYS_PER_TOP];
+	n = min_t(unsigned int, set->count - block * GM_KEYS_PER_TOP,
+		  GM_KEYS_PER_TOP);
+	while (n > 1) {
+		unsigned int half = n / 2;
+
+		base = base[half].last < gpa ? &base[half] : base;
+		n -= half;
+	}
+	return (base - set->keys) + (base->last < gpa);
+}
+
+/**
+ * gm_search_key - find the key of the region holding a GPA, by binary search
+ * @gm: the space, whose last-hit hint is updated on success
+ * @set: a snapshot of its regions, held under SRCU or RCU-sched
+ * @gpa: the address
+ *
+ * Return: the region's key in @set, or NULL if @gpa is unbacked.
+ */
+static inline struct gm_key *gm_search_key(struct guestmem *gm,
+					   struct gm_set *set, u64 gpa)
+{
+	unsigned int i = gm_set_search(set, gpa);
+
+	if (i >= set->count || gpa < set->keys[i].gpa)
+		return NULL;
+	WRITE_ONCE(gm->hint, i);
+	return &set->keys[i];
+}
+
 static inline struct gm_set *gm_set_deref(struct guestmem *gm)
 {
 	return srcu_dereference(gm->set, &gm->srcu);
@@ -184,9 +261,6 @@ int gm_access(struct guestmem *gm, u64 gpa, u64 len, bool write, bool partial,
  */
 #define GM_FAST_KERNEL_MAX	256
 #define GM_FAST_USER_MAX	64
-
-int gm_access_user(struct guestmem *gm, u64 gpa, u64 len, bool write,
-		   bool partial, char __user *ubuf, u64 *done);
 
 /* Actors for a user buffer: @ctx points to a char __user * */
 size_t gm_actor_copy_to_user(void *kaddr, size_t len, u64 offset, void *ctx);

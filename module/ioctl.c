@@ -4,6 +4,7 @@
  */
 #include <linux/fs.h>
 #include <linux/uaccess.h>
+#include "fastpath.h"
 #include "internal.h"
 
 static int gm_ioctl_get_info(struct guestmem *gm, void __user *argp)
@@ -65,7 +66,7 @@ static int gm_ioctl_get_regions(struct guestmem *gm, void __user *argp)
 	set = gm_set_deref(gm);
 	n = min(list.count, set->count);
 	for (i = 0; i < n; i++) {
-		struct gm_region *r = set->regions[i];
+		struct gm_region *r = set->keys[i].region;
 		struct guestmem_region entry;
 
 		memset(&entry, 0, sizeof(entry));

@@ -27,46 +27,24 @@ int gm_check_range(u64 gpa, u64 len)
 	return 0;
 }
 
-/* Index of the first region whose last byte is at or after @gpa. */
-static unsigned int gm_set_search(struct gm_set *set, u64 gpa)
-{
-	unsigned int lo = 0, hi = set->count;
-
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
-
-		if (set->lasts[mid] < gpa)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /**
  * gm_search - find the region holding a GPA by binary search
  * @gm: the space, whose last-hit hint is updated on success
  * @set: a snapshot of its regions, held under SRCU or RCU-sched
  * @gpa: the address
- * @index: out, may be NULL: the region's index in @set (only when found)
+ * @index: out: the region's index in @set (only when found)
  *
  * Return: the region, or NULL if @gpa is unbacked.
  */
 struct gm_region *gm_search(struct guestmem *gm, struct gm_set *set, u64 gpa,
 			    unsigned int *index)
 {
-	unsigned int i = gm_set_search(set, gpa);
-	struct gm_region *r;
+	struct gm_key *key = gm_search_key(gm, set, gpa);
 
-	if (i >= set->count)
+	if (!key)
 		return NULL;
-	r = set->regions[i];
-	if (gpa < r->gpa)
-		return NULL;
-	WRITE_ONCE(gm->hint, i);
-	if (index)
-		*index = i;
-	return r;
+	*index = key - set->keys;
+	return key->region;
 }
 
 /**
@@ -84,15 +62,12 @@ struct gm_region *gm_lookup(struct guestmem *gm, struct gm_set *set, u64 gpa,
 			    unsigned int *index)
 {
 	unsigned int i = READ_ONCE(gm->hint);
-	struct gm_region *r;
 
-	if (i < set->count) {
-		r = set->regions[i];
-		if (gpa >= r->gpa && gpa <= r->last) {
-			gm_count_lookup(gm, true);
-			*index = i;
-			return r;
-		}
+	if (i < set->count && gpa >= set->keys[i].gpa &&
+	    gpa <= set->keys[i].last) {
+		gm_count_lookup(gm, true);
+		*index = i;
+		return set->keys[i].region;
 	}
 	gm_count_lookup(gm, false);
 	return gm_search(gm, set, gpa, index);
@@ -113,7 +88,7 @@ u64 gm_next_region_start(struct gm_set *set, u64 gpa, bool *found)
 	*found = i < set->count;
 	if (!*found)
 		return 0;
-	return max(gpa, set->regions[i]->gpa);
+	return max(gpa, set->keys[i].gpa);
 }
 
 static struct gm_set *gm_set_alloc(unsigned int count)
@@ -121,12 +96,16 @@ static struct gm_set *gm_set_alloc(unsigned int count)
 	struct gm_set *set;
 	size_t size;
 
-	size = size_add(struct_size(set, lasts, count),
-			array_size(count, sizeof(*set->regions)));
-	set = kvzalloc(size, GFP_KERNEL_ACCOUNT);
+	size = size_add(struct_size(set, keys, count),
+			array_size(DIV_ROUND_UP(count, GM_KEYS_PER_TOP),
+				   sizeof(*set->tops)));
+	/* Not zeroed: the caller fills every key. */
+	set = kvmalloc(size, GFP_KERNEL_ACCOUNT);
 	if (set) {
 		set->count = count;
-		set->regions = (struct gm_region **)&set->lasts[count];
+		set->total_size = 0;
+		set->generation = 0;
+		set->tops = (u64 *)&set->keys[count];
 	}
 	return set;
 }
@@ -139,14 +118,10 @@ static void gm_set_copy(struct gm_set *new, struct gm_set *old,
 			unsigned int at, bool skip)
 {
 	unsigned int rest = old->count - at - skip;
-	unsigned int to = at + !skip;
 
-	memcpy(new->regions, old->regions, at * sizeof(*new->regions));
-	memcpy(new->lasts, old->lasts, at * sizeof(*new->lasts));
-	memcpy(new->regions + to, old->regions + at + skip,
-	       rest * sizeof(*new->regions));
-	memcpy(new->lasts + to, old->lasts + at + skip,
-	       rest * sizeof(*new->lasts));
+	memcpy(new->keys, old->keys, at * sizeof(*new->keys));
+	memcpy(new->keys + at + !skip, old->keys + at + skip,
+	       rest * sizeof(*new->keys));
 }
 
 /*
@@ -210,7 +185,7 @@ static void gm_release(struct kref *ref)
 	gm_debugfs_remove(gm);
 	/* No reader is left: every reader holds a reference. */
 	for (i = 0; i < set->count; i++)
-		gm_region_destroy(set->regions[i]);
+		gm_region_destroy(set->keys[i].region);
 	srcu_barrier(&gm->srcu);
 	cleanup_srcu_struct(&gm->srcu);
 	kvfree(set);
@@ -314,11 +289,17 @@ EXPORT_SYMBOL_GPL(guestmem_generation);
 
 /*
  * Publish @new in place of @old (called with gm->lock held).  New readers
- * see @new; readers still looking at @old keep it until they leave SRCU.
+ * see @new; readers still looking at @old keep it until they leave their
+ * read sections.  The first level of the search is rebuilt here.
  */
 static void gm_publish(struct guestmem *gm, struct gm_set *old,
 		       struct gm_set *new)
 {
+	unsigned int j;
+
+	for (j = 0; j * GM_KEYS_PER_TOP < new->count; j++)
+		new->tops[j] = new->keys[min_t(unsigned int, new->count,
+					       (j + 1) * GM_KEYS_PER_TOP) - 1].last;
 	new->generation = old->generation + 1;
 	rcu_assign_pointer(gm->set, new);
 	WRITE_ONCE(gm->generation, new->generation);
@@ -354,7 +335,7 @@ int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 		goto unlock;
 	}
 	i = gm_set_search(old, desc->gpa);
-	if (i < old->count && old->regions[i]->gpa <= desc->gpa + desc->size - 1) {
+	if (i < old->count && old->keys[i].gpa <= desc->gpa + desc->size - 1) {
 		ret = -EEXIST;
 		goto unlock;
 	}
@@ -370,8 +351,8 @@ int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 		goto unlock;
 	}
 	gm_set_copy(new, old, i, false);
-	new->regions[i] = r;
-	new->lasts[i] = r->last;
+	new->keys[i] = (struct gm_key){ .last = r->last, .gpa = r->gpa,
+					.kaddr = r->kaddr, .region = r };
 	new->total_size = old->total_size + r->size;
 	gm_publish(gm, old, new);
 	call_srcu(&gm->srcu, &old->rcu, gm_set_free_srcu);
@@ -406,12 +387,12 @@ int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size)
 	mutex_lock(&gm->lock);
 	old = rcu_dereference_protected(gm->set, lockdep_is_held(&gm->lock));
 	i = gm_set_search(old, gpa);
-	if (i >= old->count || old->regions[i]->gpa != gpa ||
-	    old->regions[i]->size != size) {
+	if (i >= old->count || old->keys[i].gpa != gpa ||
+	    old->keys[i].region->size != size) {
 		ret = -ENOENT;
 		goto unlock;
 	}
-	r = old->regions[i];
+	r = old->keys[i].region;
 	new = gm_set_alloc(old->count - 1);
 	if (!new) {
 		ret = -ENOMEM;
