@@ -75,6 +75,7 @@ static __always_inline bool gm_access_fast(struct guestmem *gm, u64 gpa,
 					   void *buf, size_t len, bool write,
 					   bool search, bool *hint_hit)
 {
+	struct gm_counters *cpu;
 	struct gm_region *r;
 	struct gm_set *set;
 	struct gm_key *key;
@@ -83,8 +84,10 @@ static __always_inline bool gm_access_fast(struct guestmem *gm, u64 gpa,
 
 	rcu_read_lock_sched();
 	set = rcu_dereference_sched(gm->set);
+	/* Preemption is off: this CPU's hint and counters, plain accesses. */
+	cpu = this_cpu_ptr(gm->counters);
 	*hint_hit = true;
-	i = READ_ONCE(gm->hint);
+	i = cpu->hint;
 	key = likely(i < set->count) ? &set->keys[i] : NULL;
 	if (unlikely(!key || gpa < key->gpa || gpa > key->last)) {
 		key = search ? gm_search_key(gm, set, gpa) : NULL;
@@ -102,8 +105,7 @@ static __always_inline bool gm_access_fast(struct guestmem *gm, u64 gpa,
 	} else {
 		gm_copy_small(buf, key->kaddr + offset, len);
 	}
-	/* Preemption is off: plain increments of this CPU's counters. */
-	gm_count_fast(this_cpu_ptr(gm->counters), write, len, *hint_hit, 1);
+	gm_count_fast(cpu, write, len, *hint_hit, 1);
 	rcu_read_unlock_sched();
 	return true;
 

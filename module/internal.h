@@ -84,7 +84,8 @@ struct gm_set {
 #define GM_KEYS_PER_TOP	64
 
 /**
- * struct gm_counters - per-CPU access counters of a space (debugfs)
+ * struct gm_counters - per-CPU access counters (debugfs) and lookup hint
+
  * @reads: read accesses (ioctl, read family, in-kernel)
  * @writes: write accesses
  * @read_bytes: bytes read
@@ -95,6 +96,11 @@ struct gm_set {
  * @hint_hits: lookups answered by the last-hit hint (but those of @hinted)
  * @hinted: fast-path accesses answered by the last-hit hint: each is one
  *	more lookup and hint hit, counted once here to keep that path short
+ * @hint: index of the region of this CPU's last successful lookup, tried
+ *	first by the next one; per CPU (as KVM keeps a last-used memslot per
+ *	vCPU), so that readers on several CPUs do not bounce its cache line.
+ *	Only a hint: it may be stale or from an older snapshot, and is checked
+ *	against the snapshot of the lookup.
  */
 struct gm_counters {
 	u64 reads;
@@ -106,6 +112,7 @@ struct gm_counters {
 	u64 lookups;
 	u64 hint_hits;
 	u64 hinted;
+	unsigned int hint;
 };
 
 /**
@@ -114,13 +121,12 @@ struct gm_counters {
  * @lock: serialises region updates (never taken by readers)
  * @set: the published region snapshot, read under @srcu
  * @srcu: protects readers of @set, who may sleep
- * @hint: index of the region of the last successful lookup (racy hint)
  * @generation: the generation of @set, readable without entering @srcu
  * @mapping: the address_space of the owning file's mappings, so that
  *	removing a region zaps exactly this space's PTEs
  * @dirty_sem: held for write by dirty-log fetch-and-clear, for read while a
  *	mapping's PTE of a dirty-logged page is made writable
- * @counters: per-CPU access counters
+ * @counters: per-CPU access counters and lookup hints
  * @id: number of the space, unique while the module is loaded
  * @owner: thread group that created the space
  * @debugfs: the space's debugfs file
@@ -130,7 +136,6 @@ struct guestmem {
 	struct mutex lock;		/* serialises region updates */
 	struct gm_set __rcu *set;
 	struct srcu_struct srcu;
-	unsigned int hint;
 	u64 generation;
 	struct address_space mapping;
 	struct rw_semaphore dirty_sem;
@@ -209,7 +214,7 @@ static inline unsigned int gm_set_search(struct gm_set *set, u64 gpa)
 
 /**
  * gm_search_key - find the key of the region holding a GPA, by binary search
- * @gm: the space, whose last-hit hint is updated on success
+ * @gm: the space, whose last-hit hint (this CPU's) is updated on success
  * @set: a snapshot of its regions, held under SRCU or RCU-sched
  * @gpa: the address
  *
@@ -222,7 +227,7 @@ static inline struct gm_key *gm_search_key(struct guestmem *gm,
 
 	if (i >= set->count || gpa < set->keys[i].gpa)
 		return NULL;
-	WRITE_ONCE(gm->hint, i);
+	this_cpu_write(gm->counters->hint, i);
 	return &set->keys[i];
 }
 

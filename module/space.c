@@ -61,7 +61,7 @@ struct gm_region *gm_search(struct guestmem *gm, struct gm_set *set, u64 gpa,
 struct gm_region *gm_lookup(struct guestmem *gm, struct gm_set *set, u64 gpa,
 			    unsigned int *index)
 {
-	unsigned int i = READ_ONCE(gm->hint);
+	unsigned int i = this_cpu_read(gm->counters->hint);
 
 	if (i < set->count && gpa >= set->keys[i].gpa &&
 	    gpa <= set->keys[i].last) {
@@ -303,7 +303,6 @@ static void gm_publish(struct guestmem *gm, struct gm_set *old,
 	new->generation = old->generation + 1;
 	rcu_assign_pointer(gm->set, new);
 	WRITE_ONCE(gm->generation, new->generation);
-	WRITE_ONCE(gm->hint, 0);
 }
 
 /**
