@@ -504,4 +504,80 @@ TEST_F(batch, zero_length_ops)
 	EXPECT_EQ(-1, mem_check(w, 0x2f, 8));
 }
 
+/*
+ * A read op whose buffer is the op array itself: the ops after it run as
+ * the read left them, as if the batch were run op by op (the kernel reads
+ * ops ahead in chunks and must read them again).
+ */
+TEST_F(batch, read_into_later_ops)
+{
+	struct guestmem_batch_op ops[20], crafted;
+	uint64_t marker = 0x1122334455667788ULL, got = 0;
+	uint32_t done;
+	unsigned int i;
+
+	/* In guest memory at G(1): a write op of the marker to G(2) + 8. */
+	crafted = WR(G(2) + 8, sizeof(marker), &marker);
+	ASSERT_EQ(0, gm_write(self->fd, G(1), &crafted, sizeof(crafted)));
+
+	for (i = 0; i < ARRAY_LEN(ops); i++)
+		ops[i] = RD(G(0), 8, &got);
+	/* Op 1 reads the crafted op over op 2 (invalid until then) ... */
+	ops[1] = RD(G(1), sizeof(crafted), &ops[2]);
+	ops[2] = bop(99, G(0), 8, &got);
+	/* ... and op 17, in the second chunk, over op 18. */
+	ops[17] = RD(G(1), sizeof(crafted), &ops[18]);
+	ops[18] = bop(99, G(0), 8, &got);
+	EXPECT_EQ(0, gm_batch(self->fd, ops, ARRAY_LEN(ops), &done));
+	EXPECT_EQ(ARRAY_LEN(ops), done);
+	EXPECT_EQ(0, memcmp(&ops[2], &crafted, sizeof(crafted)));
+	ASSERT_EQ(0, gm_read(self->fd, G(2) + 8, &got, sizeof(got)));
+	EXPECT_EQ(marker, got);
+
+	/* Without the read the invalid op stops the batch where it is. */
+	ops[1] = RD(G(0), 8, &got);
+	ops[2] = bop(99, G(0), 8, &got);
+	EXPECT_EQ(-EINVAL, gm_batch(self->fd, ops, ARRAY_LEN(ops), &done));
+	EXPECT_EQ(2U, done);
+}
+
+/*
+ * Small accesses whose user buffer ends in an unmapped page: EFAULT, with
+ * done counting exactly the bytes that moved (the 1-, 2-, 4- and 8-byte
+ * fast path falls back to the byte-exact general one).
+ */
+TEST_F(batch, small_access_efault_is_byte_exact)
+{
+	static const uint64_t sizes[] = { 2, 4, 8, 16, 64 };
+	uint8_t *two = map_anon(2 * PG), want[64];
+	unsigned int i;
+
+	ASSERT_NE(NULL, two);
+	ASSERT_EQ(0, munmap(two + PG, PG));
+	for (i = 0; i < ARRAY_LEN(sizes); i++) {
+		uint64_t len = sizes[i], in = len / 2, done;
+		uint8_t *buf = two + PG - in;
+
+		memset(two + PG - 64, 0xee, 64);
+		EXPECT_EQ(-EFAULT, gm_io(self->fd, GUESTMEM_READ, G(1) + 8, buf,
+					 len, 0, &done));
+		EXPECT_EQ(in, done) TH_LOG("read of %llu bytes",
+					   (unsigned long long)len);
+		pat_fill(want, G(1) + 8, in, SEED0);
+		EXPECT_EQ(0, memcmp(buf, want, in));
+
+		memset(two + PG - 64, 0xa0 + i, 64);
+		EXPECT_EQ(-EFAULT, gm_io(self->fd, GUESTMEM_WRITE, G(2) + 8, buf,
+					 len, 0, &done));
+		EXPECT_EQ(in, done) TH_LOG("write of %llu bytes",
+					   (unsigned long long)len);
+		EXPECT_EQ(-1, gm_mem_check(self->fd, G(2) + 8, in, 0xa0 + i));
+		EXPECT_GPA_PAT(self->fd, G(2) + 8 + in, len - in, SEED0);
+		/* Leave G(2) as the fixture made it. */
+		pat_fill(want, G(2) + 8, len, SEED0);
+		ASSERT_EQ(0, gm_write(self->fd, G(2) + 8, want, len));
+	}
+	munmap(two, PG);
+}
+
 TEST_HARNESS_MAIN
