@@ -6,8 +6,9 @@
  * read across a region that comes and goes and look at the region list,
  * while a churn thread adds and removes other regions (of both backings,
  * one of them adjacent to a stable region) in a loop.  After a bounded run
- * (RUN_MS), every byte of the stable regions is verified, through the
- * ioctl and through the users' own memory.
+ * (RUN_MS, longer if some thread has not had a turn yet, RUN_MAX_MS at
+ * most), every byte of the stable regions is verified, through the ioctl
+ * and through the users' own memory.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -18,7 +19,8 @@
 #include "kselftest_harness.h"
 
 #define RUN_MS		3000
-#define GUARD_S		25		/* alarm(): never hang */
+#define RUN_MAX_MS	60000		/* a machine too loaded to progress */
+#define TIMEOUT_S	120		/* the harness's: never hang */
 
 #define SB		0x10000000ULL		/* stable area */
 #define SPAGES		64			/* S0..S3, 16 pages each */
@@ -364,7 +366,28 @@ static void *churn_fn(void *arg)
 	return NULL;
 }
 
-TEST(readers_writers_and_churn)
+/* Go on until @min_ms have passed and @progress holds, or @max_ms. */
+static bool keep_running(uint64_t start, unsigned int min_ms,
+			 unsigned int max_ms, bool progress)
+{
+	uint64_t t = now_ms() - start;
+
+	return t < min_ms || (!progress && t < max_ms);
+}
+
+FIXTURE(conc) {
+	int unused;
+};
+
+FIXTURE_SETUP(conc)
+{
+}
+
+FIXTURE_TEARDOWN(conc)
+{
+}
+
+TEST_F_TIMEOUT(conc, readers_writers_and_churn, TIMEOUT_S)
 {
 	struct writer w[NWRITERS];
 	struct reader r[NREADERS];
@@ -375,7 +398,6 @@ TEST(readers_writers_and_churn)
 	int memfd, i;
 	uint64_t start;
 
-	alarm(GUARD_S);
 	ASSERT_NE(NULL, s);
 	pthread_mutex_init(&s->lock, NULL);
 	s->fd = gm_open();
@@ -414,8 +436,13 @@ TEST(readers_writers_and_churn)
 	}
 	ASSERT_EQ(0, pthread_create(&churn, NULL, churn_fn, s));
 
+	/* Every kind of thread must have had its turns, however loaded. */
 	start = now_ms();
-	while (now_ms() - start < RUN_MS && !atomic_load(&s->errors))
+	while (keep_running(start, RUN_MS, RUN_MAX_MS,
+			    atomic_load(&s->writer_iters) &&
+			    atomic_load(&s->reader_iters) &&
+			    atomic_load(&s->churn_ops)) &&
+	       !atomic_load(&s->errors))
 		sleep_ms(50);
 	atomic_store(&s->stop, true);
 	for (i = 0; i < NWRITERS; i++)
@@ -456,7 +483,6 @@ TEST(readers_writers_and_churn)
 
 	close(s->fd);
 	close(memfd);
-	alarm(0);
 }
 
 /*
@@ -501,7 +527,7 @@ static void *hammer_fn(void *arg)
 	return NULL;
 }
 
-TEST(remove_under_long_reads)
+TEST_F_TIMEOUT(conc, remove_under_long_reads, TIMEOUT_S)
 {
 	struct hammer h = { 0 };
 	pthread_t th[2];
@@ -509,7 +535,6 @@ TEST(remove_under_long_reads)
 	uint64_t start;
 	int i, rounds = 0, fd2;
 
-	alarm(GUARD_S);
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, mem);
 	h.fd = gm_open();
@@ -522,8 +547,10 @@ TEST(remove_under_long_reads)
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, hammer_fn, &h));
 	}
 
+	/* Until the readers have seen both the region and the hole. */
 	start = now_ms();
-	while (now_ms() - start < RUN_MS / 2) {
+	while (keep_running(start, RUN_MS / 2, RUN_MAX_MS,
+			    atomic_load(&h.ok) && atomic_load(&h.enxio))) {
 		int ret = rounds & 1 ? gm_add_user(fd2, SB, 64 * PG, mem)
 				     : gm_add_vmalloc(fd2, SB, 64 * PG);
 
@@ -554,7 +581,6 @@ TEST(remove_under_long_reads)
 	EXPECT_LT(0, atomic_load(&h.enxio));
 	munmap(mem, 64 * PG);
 	free(buf);
-	alarm(0);
 }
 
 TEST_HARNESS_MAIN

@@ -735,7 +735,10 @@ TEST_F(dl, bitmap_large)
 #define RACE_REGION	8192
 #define RACE_PAGES	48
 #define RACE_STRIDE	3
-#define RACE_MS		4000
+#define RACE_MS		4000		/* at least, */
+#define RACE_MAX_MS	60000		/* at most: a machine too loaded */
+#define RACE_ROUNDS	20UL		/* until this many fetches */
+#define RACE_CHECKS	100UL		/* and this many pages checked */
 
 struct racer {
 	int fd;
@@ -795,13 +798,14 @@ static void *racer_fn(void *arg)
  * since the previous fetch, to a value that was already published before
  * this fetch started, was written between the two fetches, so this fetch
  * must report it dirty -- or that write is lost for a migration that
- * copies the pages each fetch reports.
+ * copies the pages each fetch reports.  Runs for RACE_MS, and on until
+ * there was enough to check, however slowly either thread gets to run.
  */
-TEST_F(dl, concurrent_fetch_clear_loses_nothing)
+TEST_F_TIMEOUT(dl, concurrent_fetch_clear_loses_nothing, 120)
 {
 	uint64_t prev[RACE_PAGES] = { 0 }, *bm;
 	unsigned long rounds = 0, checked = 0, lost = 0;
-	uint64_t end = now_ms() + RACE_MS;
+	uint64_t start = now_ms();
 	struct racer r;
 	pthread_t tid;
 	unsigned int p;
@@ -818,8 +822,10 @@ TEST_F(dl, concurrent_fetch_clear_loses_nothing)
 	ASSERT_EQ(0, pthread_create(&tid, NULL, racer_fn, &r));
 
 	for (;;) {
-		bool last = now_ms() >= end;
-		uint64_t before;
+		uint64_t t = now_ms() - start, before;
+		bool last = t >= RACE_MAX_MS ||
+			    (t >= RACE_MS && rounds > RACE_ROUNDS &&
+			     checked > RACE_CHECKS);
 
 		if (last) {
 			__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
@@ -852,9 +858,9 @@ TEST_F(dl, concurrent_fetch_clear_loses_nothing)
 	EXPECT_EQ(0, r.err);
 	EXPECT_EQ(0UL, lost) TH_LOG("%lu lost writes in %lu rounds", lost, rounds);
 	/* The check must have had something to check. */
-	EXPECT_LT(20UL, rounds);
-	EXPECT_LT(100UL, checked) TH_LOG("rounds %lu writes %llu", rounds,
-					 (unsigned long long)r.writes);
+	EXPECT_LT(RACE_ROUNDS, rounds);
+	EXPECT_LT(RACE_CHECKS, checked) TH_LOG("rounds %lu writes %llu", rounds,
+					       (unsigned long long)r.writes);
 	/* Quiet now: the next fetch is clean. */
 	ASSERT_EQ(0, fetch(self->fd, RACE_GPA, RACE_REGION, CLR, bm));
 	for (p = 0; p < WORDS(RACE_REGION); p++) {

@@ -821,12 +821,12 @@ TEST_F(dma, holds_space_reference)
 		if (pass == 0) {
 			/* Re-binding drops the old space. */
 			ASSERT_EQ(0, dma_bind(d2, self->fd, RING, RING_SIZE));
-			EXPECT_EQ(base, wait_vmlck(0, base, 2000));
+			EXPECT_EQ(base, wait_vmlck(0, base, SETTLE_MS));
 			close(d2);
 		} else {
 			/* So does releasing the device. */
 			close(d2);
-			EXPECT_EQ(base, wait_vmlck(0, base, 2000));
+			EXPECT_EQ(base, wait_vmlck(0, base, SETTLE_MS));
 		}
 		munmap(u, 4 * PG);
 	}

@@ -378,7 +378,7 @@ static void sweep_add(struct __test_metadata *_metadata, const char *name,
 				ASSERT_EQ(0, works(fd, G, size));
 			}
 			ASSERT_EQ(0, gm_remove(fd, G, size));
-			ASSERT_EQ(lck, wait_vmlck(0, lck, 1000));
+			ASSERT_EQ(lck, wait_vmlck(0, lck, SETTLE_MS));
 		}
 		if (mem)
 			munmap(mem, size);
@@ -453,7 +453,7 @@ TEST_F(fi, remove)
 				ASSERT_EQ(n0 - 1, nr);
 				ASSERT_EQ(gen0 + 1, gen);
 			}
-			ASSERT_EQ(lck, wait_vmlck(0, lck, 1000));
+			ASSERT_EQ(lck, wait_vmlck(0, lck, SETTLE_MS));
 		}
 		ASSERT_LE(n, MAXN);
 		if (!last) {
@@ -1158,7 +1158,7 @@ static int random_child(void)
 			return 10;
 	}
 	close(fd);
-	if (wait_vmlck(0, lck, 2000) != lck)
+	if (wait_vmlck(0, lck, SETTLE_MS) != lck)
 		return 11;
 	return 0;
 }

@@ -335,8 +335,18 @@ static inline void sleep_ms(unsigned int ms)
 }
 
 /*
- * Wait (at most @ms) for VmLck of @pid to become @kb; returns the last value
- * seen.  Releases may finish just after close() returns.
+ * How long to wait for something the kernel finishes on its own after a
+ * call returned (a space freed after the last close, munmap or exit, a
+ * module reference dropped).  It should take milliseconds, but a loaded CI
+ * machine running the debug kernel under TCG can stall a VM for seconds;
+ * waits end as soon as their condition holds, so only a failure pays this.
+ */
+#define SETTLE_MS	10000
+
+/*
+ * Wait (at most @ms, SETTLE_MS normally) for VmLck of @pid to become @kb;
+ * returns the last value seen.  Releases may finish just after close()
+ * returns.
  */
 static inline long wait_vmlck(pid_t pid, long kb, unsigned int ms)
 {

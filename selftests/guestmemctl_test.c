@@ -599,7 +599,8 @@ TEST_F(limit, enospc)
 		   "region limit reached (module parameter max_regions) (ENOSPC)\n");
 }
 
-TEST_F(ctl, errno_messages)
+/* Many guestmemctl runs: 2.5 s in the debug VM on an idle host. */
+TEST_F_TIMEOUT(ctl, errno_messages, 120)
 {
 	CTL(NULL, "read 0x500000 16");
 	EXPECT_RUN(1, "", "guestmemctl: read 0x500000 16: "

@@ -211,8 +211,8 @@ TEST_F(life, refused_while_only_a_mapping)
 
 	/* The last holder goes: the module unloads, and comes back. */
 	munmap(m, 8 * PG);
-	EXPECT_EQ(lck, wait_vmlck(0, lck, 2000));
-	ret = rmmod_retry(MOD, 2000);
+	EXPECT_EQ(lck, wait_vmlck(0, lck, SETTLE_MS));
+	ret = rmmod_retry(MOD, SETTLE_MS);
 	ASSERT_EQ(0, ret) TH_LOG("delete_module after the last munmap: %d", ret);
 	EXPECT_FALSE(mod_loaded(MOD));
 	EXPECT_EQ(-1, open(GM_DEV, O_RDWR));
@@ -269,21 +269,37 @@ TEST_F(life, refused_while_in_kernel_reference)
 
 	/* The device lets go: the space is freed, both modules unload. */
 	close(dma);
-	EXPECT_EQ(lck, wait_vmlck(0, lck, 2000)) TH_LOG("the space outlived its last reference");
-	EXPECT_EQ(0, rmmod_retry(DMA_MOD, 2000));
-	ASSERT_EQ(0, rmmod_retry(MOD, 2000));
+	EXPECT_EQ(lck, wait_vmlck(0, lck, SETTLE_MS)) TH_LOG("the space outlived its last reference");
+	EXPECT_EQ(0, rmmod_retry(DMA_MOD, SETTLE_MS));
+	ASSERT_EQ(0, rmmod_retry(MOD, SETTLE_MS));
 	EXPECT_FALSE(mod_loaded(MOD));
 	ASSERT_EQ(0, insmod(MOD));
 	EXPECT_EQ(0, space_works());
 	munmap(mem, 4 * PG);
 }
 
+/* Wait (at most @ms) for the racing opener to use more than @n spaces. */
+static bool wait_used(volatile uint64_t *ok, uint64_t n, unsigned int ms)
+{
+	uint64_t end = now_ms() + ms;
+
+	while (__atomic_load_n(ok, __ATOMIC_RELAXED) <= n) {
+		if (now_ms() >= end)
+			return false;
+		sleep_ms(1);
+	}
+	return true;
+}
+
 /*
  * A child opens, uses and closes spaces in a loop while the module goes
  * away and comes back three times: every open either fails cleanly or
- * gives a space that works completely.
+ * gives a space that works completely.  Each reload is used by the child
+ * before the next unload starts, however slowly the child gets to run.
+ * Each delete_module() may need many tries (20 s at most), hence the
+ * timeout.
  */
-TEST_F(life, opens_racing_unload_and_reload)
+TEST_F_TIMEOUT(life, opens_racing_unload_and_reload, 120)
 {
 	struct { uint64_t ok, refused, bad; int bad_err; } *st;
 	volatile int *stop;
@@ -341,12 +357,17 @@ TEST_F(life, opens_racing_unload_and_reload)
 		_exit(0);
 	}
 	for (cycles = 0; cycles < 3; cycles++) {
+		uint64_t used;
+
 		ret = rmmod_retry(MOD, 20000);
 		EXPECT_EQ(0, ret) TH_LOG("cycle %d: delete_module: %d", cycles, ret);
 		sleep_ms(50);
 		ret = insmod(MOD);
 		ASSERT_EQ(0, ret) TH_LOG("cycle %d: insmod: %d", cycles, ret);
-		sleep_ms(50);
+		/* The opener gets a working space from the new module. */
+		used = st->ok;
+		EXPECT_TRUE(wait_used(&st->ok, used, SETTLE_MS))
+			TH_LOG("cycle %d: no space used after the reload", cycles);
 	}
 	*stop = 1;
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));

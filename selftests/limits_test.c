@@ -310,7 +310,8 @@ FIXTURE_TEARDOWN_PARENT(memcg)
 	}
 }
 
-TEST_F(memcg, memory_max_refuses_a_large_region)
+/* Refused charges reclaim first: 3 s in the debug VM on an idle host. */
+TEST_F_TIMEOUT(memcg, memory_max_refuses_a_large_region, 120)
 {
 	const char *g = self->grp[0];
 	pid_t pid;
@@ -483,11 +484,11 @@ TEST(memlock_covers_all_spaces_of_the_mm)
 		CHILD_CHECK(gm_add_user(f2, 2 * G, PG, mem + 8 * PG) == -ENOMEM);
 		/* Closing one space makes room in the other. */
 		CHILD_CHECK(close(f1) == 0);
-		CHILD_CHECK(wait_vmlck(0, base + KB(2), 2000) == base + KB(2));
+		CHILD_CHECK(wait_vmlck(0, base + KB(2), SETTLE_MS) == base + KB(2));
 		CHILD_CHECK(gm_add_user(f2, 2 * G, 6 * PG, mem + 8 * PG) == 0);
 		CHILD_CHECK(vmlck_kb(0) == base + KB(8));
 		CHILD_CHECK(close(f2) == 0);
-		CHILD_CHECK(wait_vmlck(0, base, 2000) == base);
+		CHILD_CHECK(wait_vmlck(0, base, SETTLE_MS) == base);
 		_exit(0);
 	}
 	EXPECT_EQ(0, wait_child(pid));

@@ -24,6 +24,7 @@
 #define NWORKERS	3
 #define THREAD_MS	2000
 #define PROC_MS		1000
+#define RACE_MAX_MS	60000	/* a machine too loaded for progress */
 
 /*
  * Worker w stores MAGIC | w << 40 | n (n = 1, 2, ...) in its own slot, word
@@ -240,18 +241,23 @@ static int remove_layout(struct race *r, unsigned int layout)
 }
 
 /*
- * Remove and re-add the regions until @ms have passed.  Every other hole
- * stays open until some access hit it (or 20 ms went by), so that SIGBUS
- * paths are exercised.  Returns the number of cycles, or -errno on failure; the
- * final layout is left in *layout (always added).
+ * Remove and re-add the regions until @ms have passed and @enough(@arg)
+ * says the accessors have seen what they must (RACE_MAX_MS at most).
+ * Every other hole stays open until some access hit it (or 20 ms went
+ * by), so that SIGBUS paths are exercised.  Returns the number of cycles,
+ * or -errno on failure; the final layout is left in *layout (always added).
  */
-static long remover(struct race *r, unsigned int ms, unsigned int *layout)
+static long remover(struct race *r, unsigned int ms, unsigned int *layout,
+		    bool (*enough)(const void *arg), const void *arg)
 {
-	uint64_t end = now_ms() + ms, t, before;
+	uint64_t start = now_ms(), t, before;
 	long cycles = 0;
 	int ret;
 
-	while (now_ms() < end) {
+	for (;;) {
+		t = now_ms() - start;
+		if (t >= RACE_MAX_MS || (t >= ms && enough(arg)))
+			break;
 		before = __atomic_load_n(r->sigbus_total, __ATOMIC_RELAXED);
 		ret = remove_layout(r, *layout);
 		if (ret)
@@ -341,6 +347,28 @@ static int check_coherent(struct race *r)
 	return 0;
 }
 
+/* Counters of other threads or processes, read while they run. */
+static uint64_t peek(const uint64_t *v)
+{
+	return __atomic_load_n(v, __ATOMIC_RELAXED);
+}
+
+/* Every worker and the mapper went through, and some access hit a hole. */
+static bool threads_enough(const void *arg)
+{
+	const struct worker *w = arg;
+	uint64_t bus = 0;
+	unsigned int i;
+
+	for (i = 0; i <= NWORKERS; i++) {
+		if (!peek(&w[i].st.ok))
+			return false;
+		if (i < NWORKERS)
+			bus += peek(&w[i].st.sigbus);
+	}
+	return bus > 0;
+}
+
 #define EXPECT_STATS_SANE(st, who) do {					\
 	EXPECT_EQ(0ULL, (st).bad) TH_LOG("%s read %#llx at map offset %#llx", \
 				      who, (unsigned long long)(st).bad_value, \
@@ -349,8 +377,12 @@ static int check_coherent(struct race *r)
 	EXPECT_LT(0ULL, (st).ok) TH_LOG("%s made no progress", who);	\
 } while (0)
 
-/* Threads fault and write while the regions are swapped underneath. */
-TEST_F(race, threads_vs_remove_add)
+/*
+ * Threads fault and write while the regions are swapped underneath, for
+ * THREAD_MS and on until each has made progress and some access hit a
+ * hole, however slowly they get to run.
+ */
+TEST_F_TIMEOUT(race, threads_vs_remove_add, 150)
 {
 	struct worker w[NWORKERS + 1];
 	uint64_t total_ok = 0, total_bus = 0, total_stale = 0;
@@ -365,7 +397,7 @@ TEST_F(race, threads_vs_remove_add)
 					    i < NWORKERS ? worker_fn : mapper_fn,
 					    &w[i]));
 	}
-	cycles = remover(&self->r, THREAD_MS, &self->layout);
+	cycles = remover(&self->r, THREAD_MS, &self->layout, threads_enough, w);
 	__atomic_store_n(&self->r.stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i <= NWORKERS; i++) {
 		ASSERT_EQ(0, pthread_join(w[i].th, NULL));
@@ -393,25 +425,68 @@ TEST_F(race, threads_vs_remove_add)
 	EXPECT_EQ(0, check_coherent(&self->r));
 }
 
+/* What the parent and the children of the process test share. */
+#define NCHILD		2
+
+struct procs {
+	struct stats st[NCHILD];
+	volatile int stop;
+};
+
+/* Each child went through, and had its PTEs zapped under it. */
+static bool procs_enough(const void *arg)
+{
+	const struct procs *p = arg;
+	unsigned int i;
+
+	for (i = 0; i < NCHILD; i++)
+		if (!peek(&p->st[i].ok) || !peek(&p->st[i].sigbus))
+			return false;
+	return true;
+}
+
+/*
+ * Wait (at most @ms) until every child has made progress past @ok[]:
+ * their mappings work.
+ */
+static bool procs_progress(const struct procs *p, const uint64_t *ok,
+			   unsigned int ms)
+{
+	uint64_t end = now_ms() + ms;
+	unsigned int i;
+
+	for (i = 0; i < NCHILD; i++) {
+		while (peek(&p->st[i].ok) <= ok[i]) {
+			if (now_ms() >= end)
+				return false;
+			sleep_ms(1);
+		}
+	}
+	return true;
+}
+
 /*
  * Child processes fault and write through their inherited mapping (their
- * fd copies closed) while the parent swaps the regions, then closes its fd:
- * the children's mappings alone keep the space alive until they exit, and
- * the last one out frees it (uncharging the parent's USER pages).
+ * fd copies closed) while the parent swaps the regions (until each child
+ * hit a hole), then closes its fd: the children's mappings alone keep the
+ * space alive and working, and when they exit the last one out frees it
+ * (uncharging the parent's USER pages).
  */
-TEST_F(race, processes_vs_remove_add_then_close)
+TEST_F_TIMEOUT(race, processes_vs_remove_add_then_close, 150)
 {
-	enum { NCHILD = 2 };
+	uint64_t ok[NCHILD];
+	struct procs *p;
 	struct stats *st;
 	pid_t pid[NCHILD];
 	long cycles, base;
 	int status;
 	unsigned int i;
 
-	st = mmap(NULL, NCHILD * sizeof(*st), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, st);
-	memset(st, 0, NCHILD * sizeof(*st));
+	p = mmap(NULL, sizeof(*p), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0, sizeof(*p));
+	st = p->st;
 	/* The set-up layout is VMALLOC only: nothing of ours is charged. */
 	ASSERT_EQ(0U, self->layout);
 	base = vmlck_kb(0);
@@ -421,29 +496,36 @@ TEST_F(race, processes_vs_remove_add_then_close)
 		pid[i] = fork();
 		ASSERT_LE(0, pid[i]);
 		if (pid[i] == 0) {
-			uint64_t seed = 777 + i, cnt = 0, end;
+			/* Until told, or for sure once the parent has given up. */
+			uint64_t seed = 777 + i, cnt = 0;
+			uint64_t end = now_ms() + 2 * RACE_MAX_MS;
 
 			close(self->r.fd);
-			end = now_ms() + PROC_MS + 300;
-			while (now_ms() < end)
+			while (!p->stop && now_ms() < end)
 				hammer_once(&self->r, i, &seed, &cnt, &st[i]);
 			_exit(0);
 		}
 	}
 	/* The parent only needs the fd now. */
-	ASSERT_EQ(0, munmap(self->r.map, RSIZE));
+	EXPECT_EQ(0, munmap(self->r.map, RSIZE));
 	self->r.map = NULL;
 
-	cycles = remover(&self->r, PROC_MS, &self->layout);
+	cycles = remover(&self->r, PROC_MS, &self->layout, procs_enough, p);
 	/* End on a USER layout so that the children free pinned pages. */
 	if (cycles > 0 && self->layout % 3 == 0) {
 		EXPECT_EQ(0, remove_layout(&self->r, self->layout));
 		EXPECT_EQ(0, add_layout(&self->r, ++self->layout));
 	}
-	ASSERT_EQ(0, close(self->r.fd));
+	EXPECT_EQ(0, close(self->r.fd));
 	self->r.fd = -1;
-	/* Still charged: the children's mappings hold the space. */
+	/* Still charged: the children's mappings hold the space... */
 	EXPECT_LT(base, vmlck_kb(0));
+	/* ...and it works for them. */
+	for (i = 0; i < NCHILD; i++)
+		ok[i] = peek(&st[i].ok);
+	EXPECT_TRUE(procs_progress(p, ok, SETTLE_MS))
+		TH_LOG("a child made no progress after the last close");
+	p->stop = 1;
 
 	for (i = 0; i < NCHILD; i++) {
 		if (waitpid(pid[i], &status, 0) != pid[i])
@@ -464,8 +546,8 @@ TEST_F(race, processes_vs_remove_add_then_close)
 			TH_LOG("child %u never hit a removed region", i);
 	}
 	/* The last mapping is gone: the space and its USER pages with it. */
-	EXPECT_EQ(base, wait_vmlck(0, base, 2000));
-	munmap(st, NCHILD * sizeof(*st));
+	EXPECT_EQ(base, wait_vmlck(0, base, SETTLE_MS));
+	munmap(p, sizeof(*p));
 }
 
 TEST_HARNESS_MAIN

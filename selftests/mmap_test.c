@@ -595,7 +595,7 @@ TEST_F(mm, mapping_outlives_close)
 
 	/* The last mapping gone, the space goes and the region is uncharged. */
 	EXPECT_EQ(0, munmap(p, 8 * PG));
-	EXPECT_EQ(lck - 16, wait_vmlck(0, lck - 16, 2000));
+	EXPECT_EQ(lck - 16, wait_vmlck(0, lck - 16, SETTLE_MS));
 	EXPECT_EQ(-1, pat_check(self->u, G(4), 4 * PG, 21));
 }
 

@@ -589,9 +589,9 @@ static void shuffle(unsigned int *v, unsigned int n, uint64_t seed)
 /*
  * Many single-page regions with one-page holes between them, added and
  * removed in random order: lookups at every region's first and last byte
- * and in every hole.
+ * and in every hole.  3 s in the debug VM on an idle host.
  */
-TEST_F(space, many_regions)
+TEST_F_TIMEOUT(space, many_regions, 120)
 {
 	enum { N = 256 };
 	unsigned int order[N], i;

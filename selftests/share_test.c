@@ -308,7 +308,7 @@ TEST(uncharged_when_last_reference_elsewhere)
 	ASSERT_EQ(1, write(go[1], "x", 1));
 	close(go[1]);
 	EXPECT_CHILD_OK(pid);
-	EXPECT_EQ(lck, wait_vmlck(0, lck, 2000));
+	EXPECT_EQ(lck, wait_vmlck(0, lck, SETTLE_MS));
 
 	/* By SCM_RIGHTS, to a process that did not inherit it. */
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
@@ -339,7 +339,7 @@ TEST(uncharged_when_last_reference_elsewhere)
 	ASSERT_EQ(1, write(sv[0], "x", 1));
 	EXPECT_CHILD_OK(pid);
 	close(sv[0]);
-	EXPECT_EQ(lck, wait_vmlck(0, lck, 2000));
+	EXPECT_EQ(lck, wait_vmlck(0, lck, SETTLE_MS));
 	munmap(mem, 8 * PG);
 }
 

@@ -1076,7 +1076,7 @@ TEST_F_TIMEOUT(stress, mixed_load, stress_timeout())
 	munmap(dmap, DPAGES * PG);
 	munmap(f.map, f.maplen);
 	close(gfd);
-	EXPECT_EQ(lck0, wait_vmlck(0, lck0, 5000)) TH_LOG("VmLck stays charged");
+	EXPECT_EQ(lck0, wait_vmlck(0, lck0, SETTLE_MS)) TH_LOG("VmLck stays charged");
 }
 
 TEST_HARNESS_MAIN

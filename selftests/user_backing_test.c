@@ -256,7 +256,7 @@ TEST_F(ub, efault_unmapped_user_range)
 	EXPECT_EQ(self->lck + KB(9), vmlck_kb(0));
 	close(self->fd);
 	self->fd = -1;
-	EXPECT_EQ(self->lck, wait_vmlck(0, self->lck, 2000));
+	EXPECT_EQ(self->lck, wait_vmlck(0, self->lck, SETTLE_MS));
 	munmap(mem, 8 * PG);
 	munmap(none, 4 * PG);
 }
@@ -284,7 +284,7 @@ TEST_F(ub, vmlck_removal_and_close)
 	/* Close frees the rest. */
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = -1;
-	EXPECT_EQ(self->lck, wait_vmlck(0, self->lck, 2000));
+	EXPECT_EQ(self->lck, wait_vmlck(0, self->lck, SETTLE_MS));
 
 	/* The same memory can be added again to a new space. */
 	self->fd = gm_open();
@@ -379,13 +379,13 @@ static void memlock_child(void)
 
 	/* Close uncharges; a new space can use the whole limit again. */
 	CHILD_CHECK(close(fd) == 0);
-	CHILD_CHECK(wait_vmlck(0, base, 2000) == base);
+	CHILD_CHECK(wait_vmlck(0, base, SETTLE_MS) == base);
 	fd = gm_open();
 	CHILD_CHECK(fd >= 0);
 	CHILD_CHECK(gm_add_user(fd, G, 16 * PG, mem) == 0);
 	CHILD_CHECK(gm_add_user(fd, 2 * G, PG, mem + 16 * PG) == -ENOMEM);
 	CHILD_CHECK(close(fd) == 0);
-	CHILD_CHECK(wait_vmlck(0, base, 2000) == base);
+	CHILD_CHECK(wait_vmlck(0, base, SETTLE_MS) == base);
 	_exit(0);
 }
 
@@ -566,7 +566,7 @@ TEST_F(huge, map_hugetlb_anonymous)
 	EXPECT_EQ(-1, pat_check(buf, G, hp + 2 * PG, 27));
 
 	close(fd);
-	EXPECT_EQ(lck, wait_vmlck(0, lck, 2000));
+	EXPECT_EQ(lck, wait_vmlck(0, lck, SETTLE_MS));
 	munmap(mem, hp);
 	free(buf);
 }
