@@ -21,6 +21,9 @@
  */
 #include <kunit/test.h>
 #include <linux/bitops.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
@@ -591,6 +594,7 @@ struct gmt_racer {
 	u64 gpa;
 	unsigned int id;
 	unsigned int errors;
+	struct completion started;
 };
 
 /*
@@ -604,6 +608,7 @@ static int gmt_racer_fn(void *data)
 	struct gmt_racer *r = data;
 	unsigned int i;
 
+	complete(&r->started);
 	for (i = 0; i < GMT_RACE_ITERS; i++) {
 		u64 v = 1, old = 0;
 		int ret;
@@ -644,6 +649,7 @@ static void gm_atomic_race(struct kunit *test)
 		struct task_struct *t;
 
 		racers[i] = (struct gmt_racer){ .gm = gm, .gpa = gpa, .id = i };
+		init_completion(&racers[i].started);
 		t = kthread_create(gmt_racer_fn, &racers[i], "gmt_racer/%u", i);
 		if (IS_ERR(t)) {
 			KUNIT_FAIL(test, "kthread_create: %ld", PTR_ERR(t));
@@ -653,6 +659,9 @@ static void gm_atomic_race(struct kunit *test)
 		tasks[n++] = t;
 		wake_up_process(t);
 	}
+	/* A thread stopped before it ran would skip its function. */
+	for (i = 0; i < n; i++)
+		wait_for_completion(&racers[i].started);
 	for (i = 0; i < n; i++) {
 		kthread_stop(tasks[i]);
 		put_task_struct(tasks[i]);
@@ -1947,6 +1956,7 @@ struct gmt_reader {
 	unsigned int bad;	/* wrong values and unexpected errors */
 	int bad_ret;		/* the last unexpected return value */
 	u64 bad_val;		/* the last wrong value */
+	struct completion started;
 };
 
 /*
@@ -1965,6 +1975,7 @@ static int gmt_reader_fn(void *data)
 	u64 val, got;
 	int ret;
 
+	complete(&r->started);
 	while (!kthread_should_stop()) {
 		u64 off = ((++k % (GMT_PG(2) / 8 / GMT_RACERS)) * GMT_RACERS + r->id) * 8;
 
@@ -1990,7 +2001,7 @@ static int gmt_reader_fn(void *data)
 			r->bad_val = got;
 			r->bad++;
 		} else {
-			r->reads++;
+			WRITE_ONCE(r->reads, r->reads + 1);
 		}
 		cond_resched();
 	}
@@ -2017,6 +2028,7 @@ static void gm_cache_removal_race(struct kunit *test)
 		struct task_struct *t;
 
 		readers[i] = (struct gmt_reader){ .gm = gm, .gpa = gpa, .id = i };
+		init_completion(&readers[i].started);
 		t = kthread_create(gmt_reader_fn, &readers[i], "gmt_reader/%u", i);
 		if (IS_ERR(t)) {
 			KUNIT_FAIL(test, "kthread_create: %ld", PTR_ERR(t));
@@ -2025,6 +2037,19 @@ static void gm_cache_removal_race(struct kunit *test)
 		get_task_struct(t);
 		tasks[n++] = t;
 		wake_up_process(t);
+	}
+	/*
+	 * Every reader runs, and has read its own write once, before the
+	 * first removal.
+	 */
+	for (i = 0; i < n; i++) {
+		unsigned long deadline = jiffies + 30 * HZ;
+
+		wait_for_completion(&readers[i].started);
+		while (!READ_ONCE(readers[i].reads) && time_before(jiffies, deadline))
+			usleep_range(500, 1000);
+		if (!READ_ONCE(readers[i].reads))
+			KUNIT_FAIL(test, "reader %u read nothing in 30 s", i);
 	}
 	for (i = 0; i < GMT_REMOVALS && n == GMT_RACERS; i++) {
 		if (guestmem_remove_region(gm, gpa, GMT_PG(2)) ||
@@ -2044,7 +2069,6 @@ static void gm_cache_removal_race(struct kunit *test)
 				    i, readers[i].bad_ret, readers[i].bad_val);
 	}
 	KUNIT_ASSERT_EQ(test, n, GMT_RACERS);
-	KUNIT_EXPECT_GT(test, reads, 0UL);
 	kunit_info(test, "%u removals: %lu good reads, %lu misses", GMT_REMOVALS,
 		   reads, misses);
 }
