@@ -3,7 +3,8 @@
  * GPA accesses: one walk over the region snapshot serves every path (ioctls,
  * the read/write family, the in-kernel API).  An access first measures how
  * much of its range is usable, so that an exact access moves no byte unless
- * all of it can move, then hands each contiguous piece to an actor.
+ * all of it can move, then hands each contiguous piece to an actor.  Small
+ * accesses inside one region take the fast path of fastpath.h first.
  */
 #include <linux/rcupdate.h>
 #include <linux/sched.h>

@@ -33,25 +33,6 @@
 			 GUESTMEM_FEATURE_DIRTY_LOG)
 
 /* Child helpers: exit with the line number of the first failed check. */
-#define CHILD_CHECK(cond) do {					\
-	if (!(cond)) {						\
-		printf("# child: %s failed (errno %d)\n", #cond, errno);	\
-		fflush(stdout);					\
-		_exit(__LINE__ & 0xff ? __LINE__ & 0xff : 1);	\
-	}							\
-} while (0)
-
-static int wait_child(pid_t pid)
-{
-	int st;
-
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	if (WIFSIGNALED(st))
-		return 1000 + WTERMSIG(st);
-	return WEXITSTATUS(st);
-}
-
 static void drop_to_nobody(void)
 {
 	CHILD_CHECK(setgroups(0, NULL) == 0);

@@ -19,9 +19,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -489,6 +491,78 @@ static inline uint64_t raw_lseek(int fd, uint64_t off, int whence)
 
 	return r == (off_t)-1 ? (uint64_t)-errno : (uint64_t)r;
 #endif
+}
+
+/* ---- children and cgroups ------------------------------------------------- */
+
+/* In a forked child: report a failed condition and exit with its line. */
+#define CHILD_CHECK(cond) do {						\
+	if (!(cond)) {							\
+		printf("# child: %s:%d: %s (errno %d)\n",		\
+		       __FILE__, __LINE__, #cond, errno);		\
+		fflush(stdout);						\
+		_exit(__LINE__ & 0xff ? __LINE__ & 0xff : 1);		\
+	}								\
+} while (0)
+
+/* Exit status of a child, 1000 + signal if it was killed, -1 on error. */
+static inline int wait_child(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(st))
+		return 1000 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+static inline int write_str(const char *path, const char *str)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+	ssize_t len = strlen(str);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, str, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Mount a private cgroup2 hierarchy on a new directory named after @name
+ * (under /tmp, or /dev/shm if /tmp is read-only) and enable the memory
+ * controller for its children.  @root receives the directory; *@mounted
+ * says whether the caller must unmount it.  Returns 0 or a negative errno.
+ */
+static inline int cg2_mount_memory(char *root, size_t size, const char *name,
+				   bool *mounted)
+{
+	char path[160], buf[256] = "";
+	int fd;
+
+	*mounted = false;
+	snprintf(root, size, "%s/%s.XXXXXX",
+		 access("/tmp", W_OK) == 0 ? "/tmp" : "/dev/shm", name);
+	if (!mkdtemp(root))
+		return -errno;
+	if (mount("none", root, "cgroup2", 0, NULL))
+		return -errno;
+	*mounted = true;
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (read(fd, buf, sizeof(buf) - 1) <= 0) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	if (!strstr(buf, "memory"))
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", root);
+	return write_str(path, "+memory");
 }
 
 #define LSEEK_ERR(e)	((uint64_t)-(int64_t)(e))

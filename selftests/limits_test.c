@@ -31,27 +31,6 @@
 #define G		0x100000000ULL
 
 /* In a forked child: print and exit with the line number on failure. */
-#define CHILD_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		printf("# child: %s:%d: %s (errno %d)\n",		\
-		       __FILE__, __LINE__, #cond, errno);		\
-		fflush(stdout);						\
-		_exit(__LINE__ & 0xff ? __LINE__ & 0xff : 1);		\
-	}								\
-} while (0)
-
-/* Exit status of a child, 1000 + signal if it was killed. */
-static int wait_child(pid_t pid)
-{
-	int st;
-
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	if (WIFSIGNALED(st))
-		return 1000 + WTERMSIG(st);
-	return WEXITSTATUS(st);
-}
-
 static int drop_cap_ipc_lock(void)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
@@ -74,19 +53,6 @@ static int set_memlock(uint64_t bytes)
 	struct rlimit rl = { bytes, bytes };
 
 	return setrlimit(RLIMIT_MEMLOCK, &rl) ? -errno : 0;
-}
-
-static int write_str(const char *path, const char *str)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-	ssize_t len = strlen(str);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, str, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 /* ---- max_regions ------------------------------------------------------------ */
@@ -268,24 +234,13 @@ static int cg_enter(const char *grp)
 
 FIXTURE_SETUP(memcg)
 {
-	char path[160], buf[256] = "";
-	int fd, i;
+	int i, ret;
 
-	self->mounted = self->created[0] = self->created[1] = false;
-	snprintf(self->root, sizeof(self->root), "%s/gm-limits-cg.XXXXXX",
-		 access("/tmp", W_OK) == 0 ? "/tmp" : "/dev/shm");
-	ASSERT_NE(NULL, mkdtemp(self->root));
-	ASSERT_EQ(0, mount("none", self->root, "cgroup2", 0, NULL))
-		TH_LOG("mount cgroup2: %s", strerror(errno));
-	self->mounted = true;
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", self->root);
-	fd = open(path, O_RDONLY);
-	ASSERT_LE(0, fd);
-	ASSERT_LT(0, read(fd, buf, sizeof(buf) - 1));
-	close(fd);
-	ASSERT_NE(NULL, strstr(buf, "memory")) TH_LOG("no memory controller: %s", buf);
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", self->root);
-	ASSERT_EQ(0, write_str(path, "+memory"));
+	self->created[0] = self->created[1] = false;
+	ret = cg2_mount_memory(self->root, sizeof(self->root), "gm-limits-cg",
+			       &self->mounted);
+	ASSERT_EQ(0, ret) TH_LOG("cgroup2 with the memory controller: %s",
+				 strerror(-ret));
 	for (i = 0; i < 2; i++) {
 		snprintf(self->grp[i], sizeof(self->grp[i]), "%s/lim%d", self->root, i);
 		ASSERT_EQ(0, mkdir(self->grp[i], 0755));

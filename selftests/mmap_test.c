@@ -395,17 +395,6 @@ TEST_F(mm, remove_while_mapped_then_readd)
 	munmap(u3, 4 * PG);
 }
 
-static int wait_child(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1000;
-	if (WIFSIGNALED(status))
-		return -WTERMSIG(status);
-	return WEXITSTATUS(status);
-}
-
 /* A forked child sees the parent's writes, and the parent the child's. */
 TEST_F(mm, fork_shares_mapping)
 {

@@ -782,19 +782,6 @@ FIXTURE(memcg) {
 	bool mounted, created;
 };
 
-static int write_str(const char *path, const char *str)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-	ssize_t len = strlen(str);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, str, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static long long cg_u64(const char *grp, const char *file)
 {
 	char path[160];
@@ -806,24 +793,13 @@ static long long cg_u64(const char *grp, const char *file)
 
 FIXTURE_SETUP(memcg)
 {
-	char path[160], buf[256] = "";
-	int fd;
+	int ret;
 
-	self->mounted = self->created = false;
-	snprintf(self->root, sizeof(self->root), "%s/guestmem-cg.XXXXXX",
-		 access("/tmp", W_OK) == 0 ? "/tmp" : "/dev/shm");
-	ASSERT_NE(NULL, mkdtemp(self->root));
-	ASSERT_EQ(0, mount("none", self->root, "cgroup2", 0, NULL))
-		TH_LOG("mount cgroup2: %s", strerror(errno));
-	self->mounted = true;
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", self->root);
-	fd = open(path, O_RDONLY);
-	ASSERT_LE(0, fd);
-	ASSERT_LT(0, read(fd, buf, sizeof(buf) - 1));
-	close(fd);
-	ASSERT_NE(NULL, strstr(buf, "memory")) TH_LOG("no memory controller: %s", buf);
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", self->root);
-	ASSERT_EQ(0, write_str(path, "+memory"));
+	self->created = false;
+	ret = cg2_mount_memory(self->root, sizeof(self->root), "guestmem-cg",
+			       &self->mounted);
+	ASSERT_EQ(0, ret) TH_LOG("cgroup2 with the memory controller: %s",
+				 strerror(-ret));
 	snprintf(self->grp, sizeof(self->grp), "%s/guestmem", self->root);
 	ASSERT_EQ(0, mkdir(self->grp, 0755));
 	self->created = true;

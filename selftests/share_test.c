@@ -15,14 +15,6 @@
 #define KB(pages) ((long)((pages) * PG / 1024))
 
 /* In a forked child: fail with the line number as exit status. */
-#define CHILD_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "# child: %s:%d: %s (errno %d)\n",	\
-			__FILE__, __LINE__, #cond, errno);		\
-		_exit(__LINE__ & 0xff ? __LINE__ & 0xff : 1);		\
-	}								\
-} while (0)
-
 #define EXPECT_CHILD_OK(pid) do {					\
 	int __st = 0;							\
 	ASSERT_EQ(pid, waitpid(pid, &__st, 0));				\

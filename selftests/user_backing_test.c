@@ -325,14 +325,6 @@ static int set_memlock(uint64_t bytes)
 }
 
 /* In a forked child: fail with the line number as exit status. */
-#define CHILD_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "# child: %s:%d: %s (errno %d)\n",	\
-			__FILE__, __LINE__, #cond, errno);		\
-		_exit(__LINE__ & 0xff ? __LINE__ & 0xff : 1);		\
-	}								\
-} while (0)
-
 static void memlock_child(void)
 {
 	uint8_t *mem = map_anon(32 * PG), *other = map_anon(4 * PG);
