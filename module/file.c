@@ -108,7 +108,7 @@ static loff_t gm_llseek(struct file *file, loff_t offset, int whence)
 	struct guestmem *gm = file->private_data;
 	struct gm_set *set;
 	bool found;
-	u64 pos;
+	u64 pos, end;
 	int idx;
 
 	switch (whence) {
@@ -119,6 +119,24 @@ static loff_t gm_llseek(struct file *file, loff_t offset, int whence)
 		pos = (u64)file->f_pos + (u64)offset;
 		/* Moving past either end of the 64-bit space. */
 		if (offset > 0 ? pos < (u64)file->f_pos : pos > (u64)file->f_pos)
+			return -EINVAL;
+		break;
+	case SEEK_END:
+		/*
+		 * Relative to the space's extent, the end of its highest
+		 * region, so that tools sizing a file with SEEK_END
+		 * (vm-memory, QEMU) see the space.
+		 */
+		idx = srcu_read_lock(&gm->srcu);
+		set = gm_set_deref(gm);
+		end = set->count ? set->keys[set->count - 1].last : 0;
+		found = set->count;
+		srcu_read_unlock(&gm->srcu, idx);
+		if (found && end == U64_MAX)
+			return -EOVERFLOW;
+		end += found ? 1 : 0;
+		pos = end + (u64)offset;
+		if (offset > 0 ? pos < end : pos > end)
 			return -EINVAL;
 		break;
 	case SEEK_DATA:
