@@ -5,14 +5,19 @@
  * write-protecting the pages: PTEs of dirty-logged pages are inserted
  * read-only, and the fault that makes one writable sets the page's bit
  * first, under gm->dirty_sem (read).  Fetch-and-clear holds gm->dirty_sem
- * for write while it clears the bits and then zaps the range, so a page
- * never has a writable PTE while its bit is clear: a page written before
- * the zap was dirty at the clear and is reported now (the caller reads its
- * contents after the fetch returns); a write after the zap faults again and
- * sets the bit for the next fetch.
+ * for write while it clears the bits and then zaps exactly the pages it
+ * cleared, so a page never has a writable PTE while its bit is clear: a
+ * page written before the zap was dirty at the clear and is reported now
+ * (the caller reads its contents after the fetch returns); a write after
+ * the zap faults again and sets the bit for the next fetch.  The zap goes
+ * through the mm's MMU notifiers, so a KVM guest running on a mapping
+ * loses its writable mapping of those pages too, and only of those (as
+ * KVM's own dirty log write-protects only the pages it reports).
  */
+#include <linux/atomic.h>
 #include <linux/bitmap.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "internal.h"
@@ -54,35 +59,76 @@ static int gm_dirty_check(struct guestmem *gm, struct gm_set *set, u64 gpa,
 }
 
 /*
- * Fetch (and with @clear, clear) the bits of @npages pages from @gpa into
- * @out, bit 0 = the page at @gpa.  @out must be zeroed by the caller.
+ * Zap the user PTEs of the pages of @r set in @bits, bit 0 = page @first
+ * of @r: exactly the pages a fetch-and-clear cleared, so that a guest or
+ * process keeps its mappings of the clean pages (and a KVM guest, told by
+ * the MMU notifiers, its mappings of them too) and faults again only where
+ * it must be logged again.
  */
+static void gm_dirty_zap(struct guestmem *gm, struct gm_region *r,
+			 unsigned long first, unsigned long bits)
+{
+	pgoff_t base = (r->gpa >> PAGE_SHIFT) + first;
+	unsigned long start, end = 0;
+
+	while (end < BITS_PER_LONG) {
+		start = find_next_bit(&bits, BITS_PER_LONG, end);
+		if (start >= BITS_PER_LONG)
+			break;
+		end = find_next_zero_bit(&bits, BITS_PER_LONG, start);
+		unmap_mapping_pages(&gm->mapping, base + start, end - start,
+				    false);
+	}
+}
+
+/*
+ * Fetch (and with @clear, clear) the bits of @npages pages from @gpa into
+ * @out, bit 0 = the page at @gpa.  @out must be zeroed by the caller.  A
+ * word of the region's bitmap at a time: with @clear, one atomic
+ * fetch-and-clear per word, then the zap of exactly the pages it cleared.
+ * Runs under SRCU (and with @clear, gm->dirty_sem for write), which may
+ * sleep: a resched point every GM_DIRTY_RESCHED_WORDS words.
+ */
+#define GM_DIRTY_RESCHED_WORDS	64	/* 4096 pages: 16 MiB */
+
 static void gm_dirty_fetch(struct guestmem *gm, struct gm_set *set, u64 gpa,
 			   unsigned long npages, unsigned long *out, bool clear)
 {
-	unsigned long done = 0;
+	unsigned long done = 0, words = 0;
 
 	while (done < npages) {
 		u64 cur = gpa + ((u64)done << PAGE_SHIFT);
-		unsigned long first, n, j;
+		unsigned long first, n, pos;
 		struct gm_region *r;
 		unsigned int i;
 
 		r = gm_lookup(gm, set, cur, &i);	/* checked: present */
 		first = (cur - r->gpa) >> PAGE_SHIFT;
 		n = min(npages - done, r->npages - first);
-		for (j = 0; j < n; j++) {
-			bool dirty = clear ?
-				test_and_clear_bit(first + j, r->dirty_bitmap) :
-				test_bit(first + j, r->dirty_bitmap);
+		for (pos = first; pos < first + n; ) {
+			unsigned long w = pos / BITS_PER_LONG;
+			unsigned long lo = pos % BITS_PER_LONG;
+			unsigned long cnt = min(BITS_PER_LONG - lo,
+						first + n - pos);
+			unsigned long mask = BITMAP_LAST_WORD_MASK(lo + cnt) &
+					     BITMAP_FIRST_WORD_MASK(lo);
+			atomic_long_t *word = (atomic_long_t *)&r->dirty_bitmap[w];
+			unsigned long bits, b;
 
-			if (dirty)
-				__set_bit(done + j, out);
+			if (clear)
+				bits = atomic_long_fetch_andnot(mask, word);
+			else
+				bits = READ_ONCE(r->dirty_bitmap[w]);
+			bits &= mask;
+			if (bits && clear)
+				gm_dirty_zap(gm, r, w * BITS_PER_LONG, bits);
+			for_each_set_bit(b, &bits, BITS_PER_LONG)
+				__set_bit(done + (w * BITS_PER_LONG + b - first),
+					  out);
+			pos += cnt;
+			if (!(++words % GM_DIRTY_RESCHED_WORDS))
+				cond_resched();
 		}
-		/* Write-protect again what was writable (see the top). */
-		if (clear)
-			unmap_mapping_pages(&gm->mapping, cur >> PAGE_SHIFT, n,
-					    false);
 		done += n;
 	}
 }
@@ -91,7 +137,7 @@ static void gm_dirty_fetch(struct guestmem *gm, struct gm_set *set, u64 gpa,
 static void gm_dirty_restore(struct guestmem *gm, struct gm_set *set, u64 gpa,
 			     unsigned long npages, const unsigned long *bits)
 {
-	unsigned long bit;
+	unsigned long bit, n = 0;
 
 	for_each_set_bit(bit, bits, npages) {
 		u64 cur = gpa + ((u64)bit << PAGE_SHIFT);
@@ -100,6 +146,8 @@ static void gm_dirty_restore(struct guestmem *gm, struct gm_set *set, u64 gpa,
 
 		r = gm_lookup(gm, set, cur, &i);
 		set_bit((cur - r->gpa) >> PAGE_SHIFT, r->dirty_bitmap);
+		if (!(++n % (GM_DIRTY_RESCHED_WORDS * BITS_PER_LONG)))
+			cond_resched();
 	}
 }
 

@@ -5,7 +5,6 @@
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
-#include <linux/pfn_t.h>
 #include <linux/uio.h>
 #include <linux/vmalloc.h>
 #include "compat.h"
@@ -157,11 +156,30 @@ static loff_t gm_llseek(struct file *file, loff_t offset, int whence)
 	return vfs_setpos(file, (loff_t)pos, LLONG_MAX);
 }
 
-static unsigned long gm_region_pfn(struct gm_region *r, u64 offset)
+/*
+ * The page frame a mapping maps at @offset of @r, in *@pfn; false if a
+ * mapping must not map that page.  Anonymous pages (private anonymous
+ * memory, and private file memory after copy-on-write) stay the owner's
+ * alone: the kernel maps an anonymous page writable in one place only
+ * (mm/page_table_check.c enforces it), and a second, writable or not,
+ * would break that as soon as the owner makes its own PTE writable.  Such
+ * pages fault with SIGBUS in a mapping (KVM_RUN: EFAULT); the ioctls, the
+ * read family, ->access and the in-kernel API reach them through the
+ * region's kernel mapping.
+ */
+static bool gm_region_pfn(struct gm_region *r, u64 offset, unsigned long *pfn)
 {
-	if (r->backing == GUESTMEM_BACKING_USER)
-		return page_to_pfn(r->pages[offset >> PAGE_SHIFT]);
-	return vmalloc_to_pfn(r->kaddr + offset);
+	struct page *page;
+
+	if (r->backing != GUESTMEM_BACKING_USER) {
+		*pfn = vmalloc_to_pfn(r->kaddr + offset);
+		return true;
+	}
+	page = r->pages[offset >> PAGE_SHIFT];
+	if (PageAnon(page))
+		return false;
+	*pfn = page_to_pfn(page);
+	return true;
 }
 
 /*
@@ -180,10 +198,12 @@ struct gm_pte_upgrade {
 static int gm_pte_upgrade_fn(pte_t *ptep, unsigned long addr, void *data)
 {
 	struct gm_pte_upgrade *up = data;
-	unsigned long pfn = gm_region_pfn(up->r, up->offset + (addr - up->addr));
 	pte_t pte = ptep_get(ptep);
+	unsigned long pfn;
 
 	/* Only our own PTE for this page; it may have been zapped meanwhile. */
+	if (!gm_region_pfn(up->r, up->offset + (addr - up->addr), &pfn))
+		return 0;
 	if (pte_present(pte) && pte_pfn(pte) == pfn && !pte_write(pte))
 		set_pte_at(up->vma->vm_mm, addr, ptep,
 			   pte_mkyoung(pte_mkdirty(gm_pte_mkwrite(pte))));
@@ -244,10 +264,10 @@ static void gm_fault_around(struct vm_fault *vmf, struct gm_region *r,
 		     (pgoff_t)(r->last >> PAGE_SHIFT));
 	for (p = *first; p <= *last; p++) {
 		u64 offset = ((u64)p << PAGE_SHIFT) - r->gpa;
+		unsigned long pfn;
 
-		if (p != vmf->pgoff)
-			vmf_insert_mixed(vma, gm_vma_addr(vma, p),
-					 pfn_to_pfn_t(gm_region_pfn(r, offset)));
+		if (p != vmf->pgoff && gm_region_pfn(r, offset, &pfn))
+			vmf_insert_pfn(vma, gm_vma_addr(vma, p), pfn);
 	}
 }
 
@@ -278,12 +298,12 @@ static vm_fault_t gm_fault(struct vm_fault *vmf)
 	idx = srcu_read_lock(&gm->srcu);
 	set = gm_set_deref(gm);
 	r = gm_lookup(gm, set, gpa, &i);
-	if (!r || (write && (r->flags & GUESTMEM_REGION_READONLY))) {
+	if (!r || (write && (r->flags & GUESTMEM_REGION_READONLY)) ||
+	    !gm_region_pfn(r, gpa - r->gpa, &pfn)) {
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
-	pfn = gm_region_pfn(r, gpa - r->gpa);
-	ret = vmf_insert_mixed(vma, vmf->address, pfn_to_pfn_t(pfn));
+	ret = vmf_insert_pfn(vma, vmf->address, pfn);
 	if (ret != VM_FAULT_NOPAGE)
 		goto out;
 	gm_fault_around(vmf, r, &first, &last);
@@ -325,20 +345,76 @@ static vm_fault_t gm_pfn_mkwrite(struct vm_fault *vmf)
 	return ret;
 }
 
+/*
+ * ptrace(), /proc/PID/mem and the like on a mapping: get_user_pages()
+ * refuses VM_PFNMAP, so access_remote_vm() asks here.  Copy through the
+ * region's kernel mapping under SRCU, as the ioctls do, up to the end of
+ * the region or of the VMA; write only into a writable region through a
+ * VMA with VM_WRITE (FOLL_FORCE does not override guestmem's read-only
+ * regions or mappings), recording the pages in the dirty log.  (Not
+ * generic_access_phys(), which ioremaps the page and refuses RAM on x86.)
+ */
+static int gm_vma_access(struct vm_area_struct *vma, unsigned long addr,
+			 void *buf, int len, int write)
+{
+	struct guestmem *gm = vma->vm_file->private_data;
+	u64 gpa = ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start);
+	struct gm_region *r;
+	unsigned int i;
+	u64 offset;
+	int idx, n;
+
+	if (len <= 0)
+		return 0;
+	if (write && !(vma->vm_flags & VM_WRITE))
+		return -EACCES;
+	idx = srcu_read_lock(&gm->srcu);
+	r = gm_lookup(gm, gm_set_deref(gm), gpa, &i);
+	if (!r) {
+		n = -ENXIO;
+		goto out;
+	}
+	if (write && (r->flags & GUESTMEM_REGION_READONLY)) {
+		n = -EACCES;
+		goto out;
+	}
+	offset = gpa - r->gpa;
+	n = min3((u64)len, r->last - gpa + 1, (u64)(vma->vm_end - addr));
+	if (write) {
+		memcpy(r->kaddr + offset, buf, n);
+		gm_region_mark_dirty(r, offset, n);
+	} else {
+		memcpy(buf, r->kaddr + offset, n);
+	}
+	gm_count_access(gm, write, n, 0);
+out:
+	srcu_read_unlock(&gm->srcu, idx);
+	return n;
+}
+
 static const struct vm_operations_struct gm_vm_ops = {
 	.fault = gm_fault,
 	.pfn_mkwrite = gm_pfn_mkwrite,
+	.access = gm_vma_access,
 };
 
 static int gm_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	if (!(vma->vm_flags & VM_SHARED))
+	/*
+	 * Shared mappings only.  VM_MAYSHARE, not VM_SHARED: the VFS clears
+	 * VM_SHARED of a MAP_SHARED mapping of a file opened O_RDONLY, which
+	 * may still be mapped PROT_READ.
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	/*
-	 * Special PTEs without struct page references: the pages belong to
-	 * the region, which outlives every PTE pointing at it.
+	 * PFN mappings, as remap_pfn_range() makes: special PTEs, no struct
+	 * page references (the pages belong to the region, which outlives
+	 * every PTE pointing at it), and memory KVM accepts as a memslot's
+	 * (hva_to_pfn_remapped() in virt/kvm/kvm_main.c; it refuses
+	 * VM_MIXEDMAP).  Every zap reaches KVM through the MMU notifiers.
 	 */
-	gm_vma_set_flags(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	gm_vma_set_flags(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_ops = &gm_vm_ops;
 	return 0;
 }

@@ -16,9 +16,9 @@
  * The space every test starts with (pages relative to B):
  *
  *   [0, 4)   R0 VMALLOC
- *   [4, 8)   R1 USER, anonymous memory u1
+ *   [4, 8)   R1 USER, shared anonymous (shmem) memory u1
  *   [8, 12)  hole
- *   [12, 16) RO USER READONLY, anonymous memory uro
+ *   [12, 16) RO USER READONLY, shared anonymous memory uro
  *   [2^64 - 1 page, 2^64) RT VMALLOC
  *
  * R0 and R1 start as pat(gpa, SEED0), RO as pat(gpa, SEED_RO).
@@ -125,8 +125,8 @@ FIXTURE_SETUP(atomic)
 
 	self->fd = gm_open();
 	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", GM_DEV, strerror(errno));
-	self->u1 = map_anon(4 * PG);
-	self->uro = map_anon(4 * PG);
+	self->u1 = map_shmem(4 * PG);
+	self->uro = map_shmem(4 * PG);
 	ASSERT_NE(NULL, self->u1);
 	ASSERT_NE(NULL, self->uro);
 	pat_fill(self->uro, G(12), 4 * PG, SEED_RO);

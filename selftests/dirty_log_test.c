@@ -22,10 +22,10 @@
  * The space every test starts with (pages relative to B):
  *
  *   [0, 70)    D0 VMALLOC DIRTY_LOG
- *   [70, 100)  D1 USER DIRTY_LOG, anonymous memory u1
+ *   [70, 100)  D1 USER DIRTY_LOG, shared anonymous (shmem) memory u1
  *   [100, 104) hole
  *   [104, 108) N  VMALLOC (no dirty log)
- *   [108, 112) RD USER READONLY|DIRTY_LOG, anonymous memory urd
+ *   [108, 112) RD USER READONLY|DIRTY_LOG, shared anonymous memory urd
  *
  * The setup writes nothing, so every bit starts clear.
  */
@@ -127,8 +127,8 @@ FIXTURE_SETUP(dl)
 {
 	self->fd = gm_open();
 	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", GM_DEV, strerror(errno));
-	self->u1 = map_anon(30 * PG);
-	self->urd = map_anon(4 * PG);
+	self->u1 = map_shmem(30 * PG);
+	self->urd = map_shmem(4 * PG);
 	ASSERT_NE(NULL, self->u1);
 	ASSERT_NE(NULL, self->urd);
 	pat_fill(self->urd, G(108), 4 * PG, SEED_RD);
@@ -430,7 +430,7 @@ TEST_F(dl, failed_writes_dont_dirty)
 	EXPECT_DIRTY(CLR, 12, END);
 
 	/* EFAULT after one page moved: only that page. */
-	half = map_anon(2 * PG);
+	half = map_shmem(2 * PG);
 	ASSERT_NE(NULL, half);
 	ASSERT_EQ(0, munmap(half + PG, PG));
 	EXPECT_EQ(-EFAULT, gm_io(self->fd, GUESTMEM_WRITE, G(14), half, 2 * PG,

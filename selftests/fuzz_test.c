@@ -48,9 +48,9 @@
 #define BADFD		1000		/* never open */
 
 #define DATA_SZ		(1ULL << 20)	/* user data buffer, then a guard page */
-#define POOL_PAGES	384		/* anonymous USER backing pool */
+#define POOL_PAGES	384		/* shared anonymous USER backing pool */
 #define MEMFD_PAGES	128		/* memfd USER backing pool */
-#define ROPOOL_PAGES	16		/* PROT_READ anonymous pool */
+#define ROPOOL_PAGES	16		/* PROT_READ shared anonymous pool */
 #define VERIFY_MAX	(64 * 1024)	/* data checks for transfers up to this */
 #define MODEL_VMALLOC_MAX (24ULL << 20)	/* bias towards removal above this */
 
@@ -126,7 +126,7 @@ static const int allowed_errnos[C_NCALLS][10] = {
 	[C_DIRTY]	= { ENXIO, EINVAL, EOVERFLOW, EFAULT, ENOMEM, EBADF },
 	[C_UNKNOWN_IOCTL] = { ENOTTY, EBADF },
 	[C_RDWR]	= { ENXIO, EACCES, EFAULT, EINVAL, EOVERFLOW, EBADF },
-	[C_LSEEK]	= { EINVAL, ENXIO, EBADF },
+	[C_LSEEK]	= { EINVAL, ENXIO, EBADF, EOVERFLOW },
 	[C_MMAP]	= { EINVAL, ENOMEM, EOVERFLOW, EACCES, EBADF },
 	[C_MUNMAP]	= { EINVAL },
 	[C_MADVISE]	= { EINVAL, ENOMEM },
@@ -571,7 +571,7 @@ static uint8_t *regarea;	/* GET_REGIONS output: one page, then a guard */
 static uint8_t *bmarea;		/* dirty bitmaps: BM_SZ, then a guard */
 static uint8_t *opsarea;	/* batch ops: OPS_SZ, then a guard */
 static uint8_t *iovarea;	/* iovecs: one page, then a guard */
-static uint8_t *pool;		/* POOL_PAGES anonymous, then a guard */
+static uint8_t *pool;		/* POOL_PAGES shared anonymous, then a guard */
 static uint8_t *mfpool;		/* MEMFD_PAGES of a memfd, then a guard */
 static uint8_t *ropool;		/* ROPOOL_PAGES PROT_READ, then a guard */
 static uint8_t *unmapped;	/* 16 PROT_NONE pages: nothing reachable */
@@ -581,13 +581,21 @@ static uint8_t *scratch2;
 #define BM_SZ		(16 * PG)
 #define OPS_SZ		(GUESTMEM_BATCH_MAX * sizeof(struct guestmem_batch_op))
 
-/* @size bytes with @prot, then a PROT_NONE guard page. */
+/*
+ * @size bytes with @prot, then a PROT_NONE guard page: of file @fd, or
+ * private anonymous memory (@fd -1), or shared anonymous memory
+ * (GUARDED_SHMEM: USER regions the fuzzer maps and touches, as guestmem
+ * never maps private anonymous pages).
+ */
+#define GUARDED_SHMEM	(-2)
+
 static void *guarded(size_t size, int prot, int fd)
 {
+	int flags = fd >= 0 ? MAP_SHARED : fd == GUARDED_SHMEM ?
+		    MAP_SHARED | MAP_ANONYMOUS : MAP_PRIVATE | MAP_ANONYMOUS;
 	uint8_t *p;
 
-	p = mmap(NULL, size + PG, PROT_NONE,
-		 fd >= 0 ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS, fd, 0);
+	p = mmap(NULL, size + PG, PROT_NONE, flags, fd >= 0 ? fd : -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
 	if (mprotect(p, size, prot))
@@ -2286,9 +2294,9 @@ static void op_lseek(void)
 {
 	int slot = pick_slot(), s = slot_space(slot), fd = fd_of(slot), whence;
 	struct mspace *m = s >= 0 ? &sp[s] : NULL;
-	uint64_t off = pick_gpa(m), cur = 0, want = 0, res;
+	uint64_t off = pick_gpa(m), cur = 0, want = 0, res, end;
 	unsigned int expect;
-	bool found;
+	bool found, top;
 	int err;
 
 	switch (rnd(10)) {
@@ -2342,6 +2350,24 @@ static void op_lseek(void)
 	case SEEK_HOLE:
 		want = m_next_hole(m, off, &found);
 		expect = found ? EB(0) : EB(ENXIO);
+		break;
+	case SEEK_END:
+		/* Relative to the extent: the end of the highest region. */
+		end = 0;
+		top = false;
+		for (int i = 0; i < m->nreg; i++) {
+			if (reg_last(&m->reg[i]) == U64MAX)
+				top = true;
+			else if (reg_last(&m->reg[i]) + 1 > end)
+				end = reg_last(&m->reg[i]) + 1;
+		}
+		want = end + off;
+		if (top)
+			expect = EB(EOVERFLOW);
+		else if ((int64_t)off > 0 ? want < end : want > end)
+			expect = EB(EINVAL);
+		else
+			expect = EB(0);
 		break;
 	default:
 		expect = EB(EINVAL);
@@ -2467,7 +2493,8 @@ static void op_madvise(void)
 	D("madvise DONTNEED mapping %d pages %llu+%llu", i,
 	  (unsigned long long)first, (unsigned long long)n);
 	ret = madvise(maps[i].addr + first * PG, n * PG, MADV_DONTNEED) ? errno : 0;
-	check_result(C_MADVISE, ret, EB(0));
+	/* Refused on every PFN mapping; the mapping and the data stay. */
+	check_result(C_MADVISE, ret, EB(EINVAL));
 }
 
 static sigjmp_buf touch_jmp;
@@ -2725,8 +2752,8 @@ static int setup_memory(void)
 	bmarea = guarded(BM_SZ, PROT_READ | PROT_WRITE, -1);
 	opsarea = guarded(OPS_SZ, PROT_READ | PROT_WRITE, -1);
 	iovarea = guarded(PG, PROT_READ | PROT_WRITE, -1);
-	pool = guarded(POOL_PAGES * PG, PROT_READ | PROT_WRITE, -1);
-	ropool = guarded(ROPOOL_PAGES * PG, PROT_READ, -1);
+	pool = guarded(POOL_PAGES * PG, PROT_READ | PROT_WRITE, GUARDED_SHMEM);
+	ropool = guarded(ROPOOL_PAGES * PG, PROT_READ, GUARDED_SHMEM);
 	scratch = malloc(VERIFY_MAX);
 	scratch2 = malloc(VERIFY_MAX);
 	/* PROT_NONE rather than a hole: later mmap()s cannot land there. */

@@ -273,6 +273,20 @@ static inline void *map_anon(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/*
+ * Shared anonymous memory (shmem), or NULL: what USER regions that are
+ * mapped through guestmem use.  guestmem never maps the anonymous pages
+ * of private memory (the kernel maps an anonymous page writable in one
+ * place only): through a guestmem mapping they fault with SIGBUS.
+ */
+static inline void *map_shmem(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
 /* An address with nothing mapped at [p, p + len). */
 static inline void *unmapped_range(size_t len)
 {

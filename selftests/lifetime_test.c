@@ -163,7 +163,7 @@ FIXTURE_TEARDOWN_PARENT(life)
 
 TEST_F(life, refused_while_fd_open)
 {
-	uint8_t *mem = map_anon(4 * PG);
+	uint8_t *mem = map_shmem(4 * PG);
 	int fd = gm_open(), ret;
 
 	ASSERT_NE(NULL, mem);
@@ -183,7 +183,7 @@ TEST_F(life, refused_while_fd_open)
 
 TEST_F(life, refused_while_only_a_mapping)
 {
-	uint8_t buf[256], *m, *mem = map_anon(4 * PG);
+	uint8_t buf[256], *m, *mem = map_shmem(4 * PG);
 	long lck = vmlck_kb(0);
 	uint64_t val = 0;
 	int fd = gm_open(), ret;
@@ -231,7 +231,7 @@ TEST_F(life, refused_while_in_kernel_reference)
 	struct guestmem_dma_bind bind;
 	struct guestmem_dma_kick kick;
 	struct guestmem_dma_info info;
-	uint8_t *mem = map_anon(4 * PG);
+	uint8_t *mem = map_shmem(4 * PG);
 	long lck = vmlck_kb(0);
 	int fd, dma, ret;
 

@@ -5,8 +5,8 @@
  * USER backing's own memory; SIGBUS for holes, for writes to READONLY
  * regions and after removal; regions added under an existing mapping;
  * fork; MAP_PRIVATE and unaligned offsets refused; the mapping (and so the
- * space) outliving close(fd); the top of the 64-bit GPA space; madvise,
- * partial munmap, mremap.
+ * space) outliving close(fd); the top of the 64-bit GPA space; madvise
+ * (MADV_DONTNEED refused, as for every PFN mapping), partial munmap, mremap.
  *
  * SIGBUS is caught with sigsetjmp()/siglongjmp() and its si_addr checked.
  */
@@ -20,7 +20,7 @@
  * The space every test starts with (pages relative to B):
  *
  *   [0, 4) R0 VMALLOC (zero-filled)
- *   [4, 8) R1 USER over anonymous memory u, which starts as pat(., SEED_U)
+ *   [4, 8) R1 USER over shared anonymous (shmem) memory u, which starts as pat(., SEED_U)
  *   [8, ..) hole
  */
 #define B		0x100000000ULL
@@ -138,7 +138,7 @@ FIXTURE_SETUP(mm)
 	ASSERT_EQ(0, sigbus_install());
 	self->fd = gm_open();
 	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", GM_DEV, strerror(errno));
-	self->u = map_anon(4 * PG);
+	self->u = map_shmem(4 * PG);
 	ASSERT_NE(NULL, self->u);
 	pat_fill(self->u, G(4), 4 * PG, SEED_U);
 	ASSERT_EQ(0, gm_add_vmalloc(self->fd, G(0), 4 * PG));
@@ -276,7 +276,7 @@ TEST_F(mm, hole_sigbus)
  */
 TEST_F(mm, readonly_region_write_sigbus)
 {
-	uint8_t *u2 = map_anon(2 * PG);
+	uint8_t *u2 = map_shmem(2 * PG);
 	uint8_t *p;
 
 	ASSERT_NE(NULL, u2);
@@ -317,7 +317,7 @@ TEST_F(mm, readonly_region_write_sigbus)
 /* A mapping made over a hole sees a region added there afterwards. */
 TEST_F(mm, map_before_region_exists)
 {
-	uint8_t *u3 = map_anon(2 * PG);
+	uint8_t *u3 = map_shmem(2 * PG);
 	uint8_t *p = gm_map(self->fd, G(32), 4 * PG, RW);
 
 	ASSERT_NE(NULL, u3);
@@ -349,7 +349,7 @@ TEST_F(mm, map_before_region_exists)
  */
 TEST_F(mm, remove_while_mapped_then_readd)
 {
-	uint8_t *u3 = map_anon(4 * PG);
+	uint8_t *u3 = map_shmem(4 * PG);
 	uint8_t *p = gm_map(self->fd, G(0), 8 * PG, RW);
 	unsigned int i;
 
@@ -576,8 +576,6 @@ TEST_F(mm, mapping_outlives_close)
 	EXPECT_EQ(-1, map_mem_check(p + 2 * PG, 0, 2 * PG));	/* new faults */
 	EXPECT_EQ(-1, map_pat_check(p + 4 * PG, G(4), 4 * PG, SEED_U));
 	ASSERT_EQ(0, map_pat_fill(p, G(0), 8 * PG, 21));
-	/* Drop every PTE: the next accesses must fault from the space. */
-	ASSERT_EQ(0, madvise(p, 8 * PG, MADV_DONTNEED));
 	EXPECT_EQ(-1, map_pat_check(p, G(0), 8 * PG, 21));
 	EXPECT_EQ(-1, pat_check(self->u, G(4), 4 * PG, 21));
 	EXPECT_EQ(lck, vmlck_kb(0)) TH_LOG("USER region uncharged while mapped");
@@ -650,23 +648,29 @@ TEST_F(mm, top_of_gpa_space)
 		munmap((void *)ret, 2 * PG);
 }
 
-/* MADV_DONTNEED drops the PTEs of the shared mapping, not the data. */
-TEST_F(mm, madvise_dontneed)
+/*
+ * MADV_DONTNEED is refused, as for every PFN mapping (remap_pfn_range()'s,
+ * udmabuf's): the pages are the regions', not the mapping's, and stay.  A
+ * MAP_FIXED mapping over the old one drops its PTEs; the data refaults.
+ */
+TEST_F(mm, madvise_dontneed_refused)
 {
-	uint8_t *p = gm_map(self->fd, G(0), 12 * PG, RW);
+	uint8_t *p = gm_map(self->fd, G(0), 12 * PG, RW), *q;
 
 	ASSERT_NE(NULL, p) TH_LOG("mmap: %s", strerror(errno));
 	ASSERT_EQ(0, map_pat_fill(p, G(0), 8 * PG, 24));
-	ASSERT_EQ(0, madvise(p, 12 * PG, MADV_DONTNEED));	/* hole included */
+	EXPECT_EQ(-1, madvise(p, 12 * PG, MADV_DONTNEED));	/* hole included */
+	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, map_pat_check(p, G(0), 8 * PG, 24));
 	EXPECT_EQ(-1, gm_pat_check(self->fd, G(0), 8 * PG, 24));
 
-	ASSERT_EQ(0, madvise(p + 3 * PG, 2 * PG, MADV_DONTNEED));
+	q = mmap(p + 3 * PG, 2 * PG, RW, MAP_SHARED | MAP_FIXED, self->fd,
+		 (off_t)G(3));
+	ASSERT_EQ(p + 3 * PG, q);
+	EXPECT_EQ(-1, map_pat_check(p + 3 * PG, G(3), 2 * PG, 24));
 	ASSERT_EQ(0, map_pat_fill(p + 3 * PG, G(3), 2 * PG, 25));
 	EXPECT_EQ(-1, gm_pat_check(self->fd, G(3), 2 * PG, 25));
 	EXPECT_EQ(-1, pat_check(self->u, G(4), PG, 25));
-	ASSERT_EQ(0, madvise(p, 8 * PG, MADV_DONTNEED));
-	EXPECT_EQ(-1, map_pat_check(p + 3 * PG, G(3), 2 * PG, 25));
 	EXPECT_EQ(-1, map_pat_check(p, G(0), 3 * PG, 24));
 	EXPECT_BUS_RW(p + 8 * PG);
 	EXPECT_EQ(0, munmap(p, 12 * PG));

@@ -16,8 +16,8 @@
  * The space every test starts with (pages relative to B):
  *
  *   [0, 4)   R0 VMALLOC
- *   [4, 8)   RO1 USER READONLY, anonymous memory uro
- *   [8, 12)  R2 USER, anonymous memory u2
+ *   [4, 8)   RO1 USER READONLY, shared anonymous (shmem) memory uro
+ *   [8, 12)  R2 USER, shared anonymous memory u2
  *   [12, 16) RO2 VMALLOC READONLY (zero-filled)
  *   [16, 20) hole
  *
@@ -51,8 +51,8 @@ FIXTURE_SETUP(ro)
 
 	self->fd = gm_open();
 	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", GM_DEV, strerror(errno));
-	self->uro = map_anon(4 * PG);
-	self->u2 = map_anon(4 * PG);
+	self->uro = map_shmem(4 * PG);
+	self->u2 = map_shmem(4 * PG);
 	ASSERT_NE(NULL, self->uro);
 	ASSERT_NE(NULL, self->u2);
 	pat_fill(self->uro, G(4), 4 * PG, SEED_RO);

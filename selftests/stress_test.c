@@ -6,7 +6,7 @@
  * One space, shared by threads of this process and by a forked child:
  *
  *  - stable span: three adjacent regions of different backings (VMALLOC,
- *    USER anonymous, USER memfd), cut into stripes that straddle page and
+ *    USER shared anonymous (shmem), USER memfd), cut into stripes that straddle page and
  *    region boundaries.  Each writer (two threads here, one thread in the
  *    child) owns every third stripe and writes random sub-ranges of its
  *    stripes through every write path (GUESTMEM_WRITE, BATCH, FILL, COPY,
@@ -22,7 +22,7 @@
  *    with GET_INFO/GET_REGIONS consistency checks;
  *  - a faulter touching a mapping over the stable span and the churn
  *    window (SIGBUS is allowed only in the churn window), zapping it with
- *    MADV_DONTNEED and mapping and unmapping small windows;
+ *    zapping with MAP_FIXED and mapping and unmapping small windows;
  *  - a dirty-log writer and a dirty-log fetcher (fetch-and-clear across a
  *    VMALLOC and a USER DIRTY_LOG region): a write completed before a fetch
  *    began must have been reported by that fetch or an earlier one that
@@ -45,7 +45,7 @@
 
 #define B		0x100000000ULL		/* the stable span */
 #define R0_SIZE		(1ULL << 20)		/* VMALLOC */
-#define R1_SIZE		(1ULL << 20)		/* USER, anonymous */
+#define R1_SIZE		(1ULL << 20)		/* USER, shared anonymous */
 #define R2_SIZE		(512ULL << 10)		/* USER, memfd */
 #define SPAN		(R0_SIZE + R1_SIZE + R2_SIZE)
 #define STRIPE		(4096 + 256 + 8)	/* drifts across pages and regions */
@@ -397,7 +397,7 @@ static long verify_span(int w, uint8_t *buf)
 struct churn {
 	pthread_t th;
 	uint64_t base;		/* window GPA */
-	uint8_t *pool;		/* CSLOTS * CSLOT_PAGES pages (anonymous) */
+	uint8_t *pool;		/* CSLOTS * CSLOT_PAGES pages (shared anonymous) */
 	uint8_t *mpool;		/* the same, memfd */
 	uint64_t adds, removes, checked;
 };
@@ -637,8 +637,13 @@ static void *faulter_fn(void *arg)
 			uint64_t first = rn(&rs, f->maplen / PG);
 			uint64_t n = 1 + rn(&rs, f->maplen / PG - first);
 
-			if (madvise(f->map + first * PG, n * PG, MADV_DONTNEED)) {
-				fail("faulter: madvise: %s", strerror(errno));
+			/* Drop the PTEs: MADV_DONTNEED is refused on PFN maps. */
+			if (mmap(f->map + first * PG, n * PG,
+				 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+				 gfd, f->mapgpa + first * PG) !=
+			    f->map + first * PG) {
+				fail("faulter: mmap MAP_FIXED: %s",
+				     strerror(errno));
 				break;
 			}
 			f->zaps++;
@@ -864,7 +869,7 @@ static struct churn *new_churn(uint64_t base)
 	if (!c || mfd < 0 || ftruncate(mfd, CW_SIZE))
 		return NULL;
 	c->base = base;
-	c->pool = map_anon(CW_SIZE);
+	c->pool = map_shmem(CW_SIZE);
 	c->mpool = mmap(NULL, CW_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	close(mfd);
 	if (!c->pool || c->mpool == MAP_FAILED)
@@ -948,8 +953,8 @@ TEST_F_TIMEOUT(stress, mixed_load, stress_timeout())
 	gfd = gm_open();
 	ASSERT_LE(0, gfd);
 
-	/* The stable span: VMALLOC | USER anonymous | USER memfd. */
-	u1 = map_anon(R1_SIZE);
+	/* The stable span: VMALLOC | USER shared anonymous | USER memfd. */
+	u1 = map_shmem(R1_SIZE);
 	mfd = memfd_create("stress-span", MFD_CLOEXEC);
 	ASSERT_LE(0, mfd);
 	ASSERT_EQ(0, ftruncate(mfd, R2_SIZE + D2_PAGES * PG));
