@@ -273,7 +273,8 @@ static void gm_fault_around(struct vm_fault *vmf, struct gm_region *r,
 
 /*
  * Page fault in a mapping: look the GPA up under SRCU and insert the
- * backing page and its neighbours in the region.  Region removal
+ * backing page and (unless the region is dirty-logged) its neighbours in
+ * the region.  Region removal
  * unpublishes, waits for SRCU readers (so for this handler) and then zaps
  * the range, so a PTE inserted here never outlives the memory it points
  * to.  PTEs are inserted read-only (the mapping is write-notified) and made
@@ -306,16 +307,26 @@ static vm_fault_t gm_fault(struct vm_fault *vmf)
 	ret = vmf_insert_pfn(vma, vmf->address, pfn);
 	if (ret != VM_FAULT_NOPAGE)
 		goto out;
-	gm_fault_around(vmf, r, &first, &last);
-	if (!(vma->vm_flags & VM_WRITE) || (r->flags & GUESTMEM_REGION_READONLY))
+	if (!(vma->vm_flags & VM_WRITE) || (r->flags & GUESTMEM_REGION_READONLY)) {
+		gm_fault_around(vmf, r, &first, &last);
 		goto out;
-	if (!(r->flags & GUESTMEM_REGION_DIRTY_LOG))
-		gm_make_writable(gm, vma, gm_vma_addr(vma, first), r,
-				 ((u64)first << PAGE_SHIFT) - r->gpa,
-				 last - first + 1);
-	else if (write)
-		gm_make_writable(gm, vma, vmf->address & PAGE_MASK, r,
-				 gpa - r->gpa, 1);
+	}
+	/*
+	 * A dirty-logged page is mapped by its own fault only: a read-only
+	 * PTE put there around another page would make the next write to
+	 * it, after a CLEAR zapped it, a write-protect fault (for a KVM
+	 * guest an emulated write, KVM_PFN_ERR_RO_FAULT) instead of one
+	 * fault that logs the page and maps it writable.
+	 */
+	if (r->flags & GUESTMEM_REGION_DIRTY_LOG) {
+		if (write)
+			gm_make_writable(gm, vma, vmf->address & PAGE_MASK, r,
+					 gpa - r->gpa, 1);
+		goto out;
+	}
+	gm_fault_around(vmf, r, &first, &last);
+	gm_make_writable(gm, vma, gm_vma_addr(vma, first), r,
+			 ((u64)first << PAGE_SHIFT) - r->gpa, last - first + 1);
 out:
 	srcu_read_unlock(&gm->srcu, idx);
 	this_cpu_inc(gm->counters->faults);
