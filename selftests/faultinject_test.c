@@ -870,7 +870,7 @@ static void fault_handler(int sig)
 TEST_F(fi, mmap_faults)
 {
 	struct sweep s = { .name = "mmap faults" };
-	uint8_t *mem = map_anon(4 * PG), pat[8 * PG], v = 0;
+	uint8_t *mem = map_shmem(4 * PG), pat[8 * PG], v = 0;
 	struct sigaction sa, obus, osegv;
 	volatile uint8_t *m;
 	int n, sig, fd = gm_open();
@@ -1024,7 +1024,7 @@ static int random_child(void)
 	static const int e_io[] = { EFAULT, 0 };
 	static const int e_dirty[] = { ENOMEM, EFAULT, 0 };
 	bool present[RND_SLOTS] = { false }, user[RND_SLOTS] = { false };
-	uint8_t *mem = map_anon(RND_SLOTS * 4 * PG), buf[3 * PG];
+	uint8_t *mem = map_shmem(RND_SLOTS * 4 * PG), buf[3 * PG];
 	uint64_t x = 88172645463325252ULL, bm;
 	unsigned int i, k, slot, bad_op = 0, bad_err = 0, injected_fail = 0;
 	long lck = vmlck_kb(0);

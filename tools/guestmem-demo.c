@@ -281,10 +281,14 @@ int main(void)
 	if (fd < 0)
 		die("open /dev/guestmem");
 
+	/*
+	 * Shared memory (shmem), which a guestmem mapping can map: the pages
+	 * of private anonymous memory stay the owner's alone.
+	 */
 	user = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (user == MAP_FAILED)
-		die("mmap anonymous");
+		die("mmap shared");
 	add_region(fd, GPA_A, GUESTMEM_BACKING_VMALLOC, NULL,
 		   GUESTMEM_REGION_DIRTY_LOG);
 	add_region(fd, GPA_B, GUESTMEM_BACKING_USER, user,
