@@ -183,6 +183,7 @@ int guestmem_read(struct guestmem *gm, u64 gpa, void *buf, size_t len)
 {
 	bool hint_hit;
 
+	gm = gm_ref(gm);
 	if (likely(len && len <= GM_FAST_KERNEL_MAX) &&
 	    gm_access_fast(gm, gpa, buf, len, false, false, &hint_hit))
 		return 0;
@@ -198,14 +199,19 @@ EXPORT_SYMBOL_GPL(guestmem_read);
  * @len: number of bytes; 0 succeeds without access
  *
  * Exact: nothing is written unless every byte is backed and writable.
- * Pages of dirty-logged regions are marked dirty.
+ * Pages of dirty-logged regions are marked dirty.  Through a read-only
+ * reference (see guestmem_get_file()) it fails with -EBADF even for 0
+ * bytes, so that an empty write tells whether a reference may write.
  *
- * Return: 0, -EOVERFLOW, -ENXIO or -EACCES (read-only region).
+ * Return: 0, -EOVERFLOW, -ENXIO, -EACCES (read-only region) or -EBADF
+ * (read-only reference).
  */
 int guestmem_write(struct guestmem *gm, u64 gpa, const void *buf, size_t len)
 {
 	bool hint_hit;
 
+	if (unlikely(gm_ref_ro(gm)))
+		return -EBADF;
 	if (likely(len && len <= GM_FAST_KERNEL_MAX) &&
 	    gm_access_fast(gm, gpa, (void *)buf, len, true, false, &hint_hit))
 		return 0;
@@ -249,8 +255,9 @@ static size_t gm_actor_chunk(void *kaddr, size_t len, u64 offset, void *ctx)
  * comes out as one chunk per region.  Exact: @fn is not called at all
  * unless the whole range is backed (and writable, if @write).
  *
- * Return: 0, -EOVERFLOW, -ENXIO, -EACCES, or the first non-zero value
- * returned by @fn (which ends the walk).
+ * Return: 0, -EOVERFLOW, -ENXIO, -EACCES, -EBADF (@write through a
+ * read-only reference), or the first non-zero value returned by @fn (which
+ * ends the walk).
  */
 int guestmem_walk_chunks(struct guestmem *gm, u64 gpa, u64 len, bool write,
 			 guestmem_chunk_fn_t fn, void *priv)
@@ -259,6 +266,9 @@ int guestmem_walk_chunks(struct guestmem *gm, u64 gpa, u64 len, bool write,
 	u64 done;
 	int ret;
 
+	if (write && gm_ref_ro(gm))
+		return -EBADF;
+	gm = gm_ref(gm);
 	ret = gm_access(gm, gpa, len, write, false, gm_actor_chunk, &walk,
 			&done);
 	if (!walk.ret)
@@ -285,12 +295,14 @@ static size_t gm_actor_memset(void *kaddr, size_t len, u64 offset, void *ctx)
  *
  * Exact: nothing is written unless the whole range is backed and writable.
  *
- * Return: 0, -EOVERFLOW, -ENXIO or -EACCES.
+ * Return: 0, -EOVERFLOW, -ENXIO, -EACCES or -EBADF (read-only reference).
  */
 int guestmem_fill(struct guestmem *gm, u64 gpa, u8 value, u64 len)
 {
 	u64 done;
 
+	if (gm_ref_ro(gm))
+		return -EBADF;
 	return gm_access(gm, gpa, len, true, false, gm_actor_memset, &value,
 			 &done);
 }
@@ -337,7 +349,7 @@ static u64 gm_copy_piece(struct guestmem *gm, struct gm_set *set, u64 dst,
  * of regions.  Exact: nothing is written unless the source is fully backed
  * and the destination fully backed and writable.
  *
- * Return: 0, -EOVERFLOW, -ENXIO or -EACCES.
+ * Return: 0, -EOVERFLOW, -ENXIO, -EACCES or -EBADF (read-only reference).
  */
 int guestmem_copy(struct guestmem *gm, u64 dst, u64 src, u64 len)
 {
@@ -347,6 +359,8 @@ int guestmem_copy(struct guestmem *gm, u64 dst, u64 src, u64 len)
 	u64 pos, left;
 	int idx, ret;
 
+	if (gm_ref_ro(gm))
+		return -EBADF;
 	ret = gm_check_range(dst, len) ?: gm_check_range(src, len);
 	if (ret || !len)
 		return ret;

@@ -93,8 +93,8 @@ static u64 gm_atomic_op(void *p, u32 size, u64 mask, u32 op, u64 operand,
  * refused.  Every op but LOAD is a write (refused on read-only regions,
  * recorded in the dirty log).
  *
- * Return: 0, -EINVAL (size, alignment, op or operand), -EOVERFLOW, -ENXIO or
- * -EACCES.
+ * Return: 0, -EINVAL (size, alignment, op or operand), -EOVERFLOW, -ENXIO,
+ * -EACCES or -EBADF (an op but LOAD through a read-only reference).
  */
 int guestmem_atomic(struct guestmem *gm, u64 gpa, u32 size, u32 op, u64 *value,
 		    u64 expected)
@@ -111,6 +111,9 @@ int guestmem_atomic(struct guestmem *gm, u64 gpa, u32 size, u32 op, u64 *value,
 	mask = size == 8 ? U64_MAX : (1ULL << (size * 8)) - 1;
 	if (op > GM_ATOMIC_OP_MAX || gpa & (size - 1))
 		return -EINVAL;
+	if (write && gm_ref_ro(gm))
+		return -EBADF;
+	gm = gm_ref(gm);
 	if ((write && (*value & ~mask)) ||
 	    (op == GUESTMEM_ATOMIC_CMPXCHG && (expected & ~mask)))
 		return -EINVAL;

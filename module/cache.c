@@ -20,7 +20,7 @@ static int gm_cache_resolve(struct guestmem_cache *c, struct gm_set *set)
 
 	c->generation = set->generation;
 	c->kaddr = NULL;
-	r = gm_lookup(c->gm, set, c->gpa, &i);
+	r = gm_lookup(gm_ref(c->gm), set, c->gpa, &i);
 	if (!r || c->len - 1 > r->last - c->gpa)
 		return -ENXIO;
 	c->kaddr = r->kaddr + (c->gpa - r->gpa);
@@ -31,7 +31,8 @@ static int gm_cache_resolve(struct guestmem_cache *c, struct gm_set *set)
 /**
  * guestmem_cache_init - resolve a GPA range for repeated access
  * @c: the cache to fill (caller-owned memory)
- * @gm: the space; the cache does not hold a reference, the caller does
+ * @gm: the space; the cache does not hold a reference, the caller does (a
+ *	cache of a read-only reference refuses writes with -EBADF)
  * @gpa: first byte of the range
  * @len: length of the range (non-zero); the range must lie in one region
  *
@@ -50,6 +51,7 @@ int guestmem_cache_init(struct guestmem_cache *c, struct guestmem *gm, u64 gpa,
 	if (ret)
 		return ret;
 	c->gm = gm;
+	gm = gm_ref(gm);
 	c->space_generation = &gm->generation;
 	c->gpa = gpa;
 	c->len = len;
@@ -87,11 +89,13 @@ static int gm_cache_copy(struct guestmem_cache *c, struct gm_set *set,
 static int gm_cache_access(struct guestmem_cache *c, u64 offset, void *buf,
 			   size_t len, bool write)
 {
-	struct guestmem *gm = c->gm;
+	struct guestmem *gm = gm_ref(c->gm);
 	int idx, ret;
 
 	if (offset > c->len || len > c->len - offset)
 		return -EINVAL;
+	if (write && gm_ref_ro(c->gm))
+		return -EBADF;
 	if (!len)
 		return 0;
 	if (len <= GM_FAST_KERNEL_MAX) {
@@ -134,7 +138,8 @@ EXPORT_SYMBOL_GPL(__guestmem_cache_read);
  * @buf: source
  * @len: bytes; @offset + @len must lie within the cached range
  *
- * Return: 0, -EINVAL, -ENXIO or -EACCES (read-only region).
+ * Return: 0, -EINVAL, -ENXIO, -EACCES (read-only region) or -EBADF (a
+ * cache of a read-only reference).
  */
 int guestmem_cache_write(struct guestmem_cache *c, u64 offset, const void *buf,
 			 size_t len)

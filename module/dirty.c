@@ -161,7 +161,8 @@ static void gm_dirty_restore(struct guestmem *gm, struct gm_set *set, u64 gpa,
  *	through existing user mappings, are recorded again
  *
  * Return: 0, -EINVAL (misaligned, or a page without DIRTY_LOG),
- * -EOVERFLOW or -ENXIO (an unbacked page).
+ * -EOVERFLOW, -ENXIO (an unbacked page) or -EBADF (@clear through a
+ * read-only reference).
  */
 int guestmem_get_dirty_log(struct guestmem *gm, u64 gpa, u64 size,
 			   unsigned long *bitmap, bool clear)
@@ -169,6 +170,10 @@ int guestmem_get_dirty_log(struct guestmem *gm, u64 gpa, u64 size,
 	unsigned long npages = size >> PAGE_SHIFT;
 	struct gm_set *set;
 	int idx, ret;
+
+	if (clear && gm_ref_ro(gm))
+		return -EBADF;
+	gm = gm_ref(gm);
 
 	idx = srcu_read_lock(&gm->srcu);
 	set = gm_set_deref(gm);
@@ -196,8 +201,8 @@ EXPORT_SYMBOL_GPL(guestmem_get_dirty_log);
  * from guestmem_walk_chunks() with write=false.  Pages of regions without
  * DIRTY_LOG are ignored.
  *
- * Return: 0, -EOVERFLOW, or -ENXIO if a byte is unbacked (pages before it
- * are marked).
+ * Return: 0, -EOVERFLOW, -ENXIO if a byte is unbacked (pages before it
+ * are marked), or -EBADF (read-only reference).
  */
 int guestmem_mark_dirty(struct guestmem *gm, u64 gpa, u64 len)
 {
@@ -205,6 +210,8 @@ int guestmem_mark_dirty(struct guestmem *gm, u64 gpa, u64 len)
 	u64 pos = 0;
 	int idx, ret;
 
+	if (gm_ref_ro(gm))
+		return -EBADF;
 	ret = gm_check_range(gpa, len);
 	if (ret || !len)
 		return ret;
@@ -231,7 +238,7 @@ EXPORT_SYMBOL_GPL(guestmem_mark_dirty);
 
 /**
  * gm_ioctl_get_dirty_log - GUESTMEM_GET_DIRTY_LOG
- * @gm: the space
+ * @gm: the space, or a read-only reference to it (which cannot clear)
  * @argp: user pointer to &struct guestmem_dirty_log
  *
  * The whole bitmap is fetched into a kernel buffer and copied out at once,
@@ -254,6 +261,9 @@ int gm_ioctl_get_dirty_log(struct guestmem *gm, void __user *argp)
 	if (log.reserved || (log.flags & ~GUESTMEM_DIRTY_LOG_CLEAR))
 		return -EINVAL;
 	clear = log.flags & GUESTMEM_DIRTY_LOG_CLEAR;
+	if (clear && gm_ref_ro(gm))
+		return -EBADF;
+	gm = gm_ref(gm);
 	npages = log.size >> PAGE_SHIFT;
 	bytes = BITS_TO_LONGS(npages) * sizeof(unsigned long);
 

@@ -506,12 +506,96 @@ static void gm_space_get_file(struct kunit *test)
 	}
 }
 
+/*
+ * A file opened O_RDONLY gives a read-only reference: it reads, and every
+ * call that would change the space or its memory is -EBADF and changes
+ * nothing.  (The space is populated through the file's own space pointer,
+ * which is what user space, whose O_RDONLY spaces stay empty, cannot do.)
+ */
+static void gm_space_get_file_rdonly(struct kunit *test)
+{
+	struct guestmem *ro, *gm, *again;
+	struct guestmem_region desc = gmt_desc(SZ_1M, 2 * PAGE_SIZE, 0);
+	struct guestmem_cache c;
+	unsigned long bitmap[1];
+	unsigned int calls = 0;
+	struct file *file;
+	u64 val = 5;
+	u8 buf[8];
+
+	file = filp_open("/dev/guestmem", O_RDONLY, 0);
+	if (IS_ERR(file))
+		kunit_skip(test, "cannot open /dev/guestmem: %ld", PTR_ERR(file));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gmt_fput_action, file), 0);
+	gm = file->private_data;
+
+	ro = guestmem_get_file(file);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ro);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gmt_put_action, ro), 0);
+	KUNIT_EXPECT_EQ(test, kref_read(&gm->ref), 2U);
+	again = ro;
+	guestmem_get(again);
+	KUNIT_EXPECT_EQ(test, kref_read(&gm->ref), 3U);
+	guestmem_put(again);
+	KUNIT_EXPECT_EQ(test, kref_read(&gm->ref), 2U);
+
+	/* Nothing that changes the space goes through ro ... */
+	KUNIT_EXPECT_EQ(test, guestmem_add_region(ro, &desc), -EBADF);
+	KUNIT_EXPECT_EQ(test, guestmem_generation(ro), 0ULL);
+	KUNIT_ASSERT_EQ(test, gmt_add(gm, SZ_1M, 2 * PAGE_SIZE,
+				      GUESTMEM_REGION_DIRTY_LOG), 0);
+	KUNIT_EXPECT_EQ(test, guestmem_fill(gm, SZ_1M, 0x5a, 2 * PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, guestmem_get_dirty_log(gm, SZ_1M, 2 * PAGE_SIZE,
+						     bitmap, true), 0);
+	KUNIT_EXPECT_EQ(test, guestmem_generation(ro), 1ULL);
+	memset(buf, 0xa5, sizeof(buf));
+	KUNIT_EXPECT_EQ(test, guestmem_write(ro, SZ_1M, buf, sizeof(buf)), -EBADF);
+	KUNIT_EXPECT_EQ(test, guestmem_write(ro, SZ_1M, buf, 0), -EBADF);
+	KUNIT_EXPECT_EQ(test, guestmem_fill(ro, SZ_1M, 0, PAGE_SIZE), -EBADF);
+	KUNIT_EXPECT_EQ(test, guestmem_copy(ro, SZ_1M, SZ_1M + PAGE_SIZE, 8), -EBADF);
+	KUNIT_EXPECT_EQ(test, guestmem_atomic(ro, SZ_1M, 8, GUESTMEM_ATOMIC_STORE,
+					      &val, 0), -EBADF);
+	KUNIT_EXPECT_EQ(test, guestmem_atomic(ro, SZ_1M, 8, GUESTMEM_ATOMIC_XCHG,
+					      &val, 0), -EBADF);
+	KUNIT_EXPECT_EQ(test, guestmem_walk_chunks(ro, SZ_1M, 8, true,
+						   gmt_chunk_never, &calls), -EBADF);
+	KUNIT_EXPECT_EQ(test, calls, 0U);
+	KUNIT_EXPECT_EQ(test, guestmem_mark_dirty(ro, SZ_1M, 8), -EBADF);
+	KUNIT_EXPECT_EQ(test, guestmem_get_dirty_log(ro, SZ_1M, 2 * PAGE_SIZE,
+						     bitmap, true), -EBADF);
+	KUNIT_EXPECT_EQ(test, guestmem_remove_region(ro, SZ_1M, 2 * PAGE_SIZE),
+			-EBADF);
+	KUNIT_ASSERT_EQ(test, guestmem_cache_init(&c, ro, SZ_1M, 16), 0);
+	KUNIT_EXPECT_EQ(test, guestmem_cache_write(&c, 0, buf, 8), -EBADF);
+	KUNIT_EXPECT_EQ(test, guestmem_generation(ro), 1ULL);
+
+	/* ... and reads do, of memory none of those calls changed. */
+	KUNIT_EXPECT_EQ(test, guestmem_read(ro, SZ_1M + PAGE_SIZE - 4, buf, 8), 0);
+	KUNIT_EXPECT_EQ(test, buf[0], 0x5a);
+	KUNIT_EXPECT_EQ(test, buf[7], 0x5a);
+	KUNIT_EXPECT_EQ(test, guestmem_cache_read(&c, 0, buf, 8), 0);
+	KUNIT_EXPECT_EQ(test, buf[0], 0x5a);
+	val = 0;
+	KUNIT_EXPECT_EQ(test, guestmem_atomic(ro, SZ_1M, 8, GUESTMEM_ATOMIC_LOAD,
+					      &val, 0), 0);
+	KUNIT_EXPECT_EQ(test, val, 0x5a5a5a5a5a5a5a5aULL);
+	KUNIT_EXPECT_EQ(test, guestmem_walk_chunks(ro, SZ_1M, 8, false,
+						   gmt_chunk_never, &calls), 0);
+	KUNIT_EXPECT_EQ(test, calls, 1U);
+	bitmap[0] = ~0UL;
+	KUNIT_EXPECT_EQ(test, guestmem_get_dirty_log(ro, SZ_1M, 2 * PAGE_SIZE,
+						     bitmap, false), 0);
+	KUNIT_EXPECT_EQ(test, bitmap[0], 0UL);
+	KUNIT_EXPECT_EQ(test, guestmem_remove_region(gm, SZ_1M, 2 * PAGE_SIZE), 0);
+}
+
 static struct kunit_case gm_space_cases[] = {
 	KUNIT_CASE(gm_space_empty),
 	KUNIT_CASE(gm_space_overflow),
 	KUNIT_CASE(gm_space_refcount),
 	KUNIT_CASE(gm_space_independent),
 	KUNIT_CASE(gm_space_get_file),
+	KUNIT_CASE(gm_space_get_file_rdonly),
 	{}
 };
 

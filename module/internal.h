@@ -168,6 +168,31 @@ static inline void gm_count_access(struct guestmem *gm, bool write, u64 bytes,
 
 extern unsigned int guestmem_max_regions;
 
+/*
+ * A reference taken by guestmem_get_file() on a file opened without
+ * FMODE_WRITE is read-only: it is the space's pointer with GM_REF_RO set in
+ * its low bit (struct guestmem is word aligned).  Every exported function
+ * takes the space with gm_ref() and fails a changing call with -EBADF when
+ * gm_ref_ro().
+ */
+#define GM_REF_RO	1UL
+
+static inline struct guestmem *gm_ref(struct guestmem *ref)
+{
+	return (struct guestmem *)((unsigned long)ref & ~GM_REF_RO);
+}
+
+static inline bool gm_ref_ro(const struct guestmem *ref)
+{
+	return (unsigned long)ref & GM_REF_RO;
+}
+
+/* Whether the holder of @file may change its space (-EBADF if not). */
+static inline bool gm_file_writable(const struct file *file)
+{
+	return file->f_mode & FMODE_WRITE;
+}
+
 /* space.c */
 struct gm_region *gm_search(struct guestmem *gm, struct gm_set *set, u64 gpa,
 			    unsigned int *index);

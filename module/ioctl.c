@@ -90,8 +90,9 @@ static int gm_ioctl_get_regions(struct guestmem *gm, void __user *argp)
 	return 0;
 }
 
-static int gm_ioctl_io(struct guestmem *gm, void __user *argp, bool write)
+static int gm_ioctl_io(struct file *file, void __user *argp, bool write)
 {
+	struct guestmem *gm = file->private_data;
 	struct guestmem_io io;
 	char __user *ubuf;
 	u64 done;
@@ -99,9 +100,13 @@ static int gm_ioctl_io(struct guestmem *gm, void __user *argp, bool write)
 
 	if (copy_from_user(&io, argp, sizeof(io)))
 		return -EFAULT;
+	done = 0;
+	if (write && !gm_file_writable(file)) {
+		ret = -EBADF;
+		goto out;
+	}
 	if (io.reserved || (io.flags & ~GUESTMEM_IO_PARTIAL)) {
 		ret = -EINVAL;
-		done = 0;
 		goto out;
 	}
 
@@ -123,8 +128,9 @@ static bool gm_user_overlap(u64 a, u64 alen, u64 b, u64 blen)
 	return alen && blen && a <= b + (blen - 1) && b <= a + (alen - 1);
 }
 
-static int gm_ioctl_batch(struct guestmem *gm, void __user *argp)
+static int gm_ioctl_batch(struct file *file, void __user *argp)
 {
+	struct guestmem *gm = file->private_data;
 	struct guestmem_batch __user *ubatch = argp;
 	struct guestmem_batch_op ops[GM_BATCH_CHUNK];
 	struct guestmem_batch_op __user *uops;
@@ -167,6 +173,10 @@ static int gm_ioctl_batch(struct guestmem *gm, void __user *argp)
 			break;
 		}
 		write = op->op == GUESTMEM_OP_WRITE;
+		if (write && !gm_file_writable(file)) {
+			ret = -EBADF;
+			break;
+		}
 		ret = gm_access_user(gm, op->gpa, op->len, write, false,
 				     u64_to_user_ptr(op->buf), &done);
 		if (ret)
@@ -195,8 +205,10 @@ static int gm_ioctl_atomic(struct guestmem *gm, void __user *argp)
 	if (a.flags || a.reserved)
 		return -EINVAL;
 	ret = guestmem_atomic(gm, a.gpa, a.size, a.op, &a.value, a.expected);
-	if (ret || a.op == GUESTMEM_ATOMIC_STORE)
+	if (ret)
 		return ret;
+	if (a.op == GUESTMEM_ATOMIC_STORE)
+		return 0;
 	if (put_user(a.value, &((struct guestmem_atomic __user *)argp)->value))
 		return -EFAULT;
 	return 0;
@@ -230,12 +242,34 @@ static int gm_ioctl_copy(struct guestmem *gm, void __user *argp)
  * @cmd: ioctl number
  * @arg: user pointer to the ioctl's structure
  *
+ * The open mode is honoured: on a file opened without write access, every
+ * call that would change the space or guest memory fails with -EBADF, as
+ * write(2) does, before anything is read from @arg (atomics other than
+ * LOAD, batches with a write op and dirty-log clears once their structure
+ * says so).
+ *
  * Return: 0 or a negative errno; -ENOTTY for unknown ioctls.
  */
 long gm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct guestmem *gm = file->private_data;
 	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case GUESTMEM_ADD_REGION:
+	case GUESTMEM_REMOVE_REGION:
+	case GUESTMEM_FILL:
+	case GUESTMEM_COPY:
+		if (!gm_file_writable(file))
+			return -EBADF;
+		break;
+	case GUESTMEM_ATOMIC:
+	case GUESTMEM_GET_DIRTY_LOG:
+		/* The API refuses changes through a read-only reference. */
+		if (!gm_file_writable(file))
+			gm = (struct guestmem *)((unsigned long)gm | GM_REF_RO);
+		break;
+	}
 
 	switch (cmd) {
 	case GUESTMEM_GET_INFO:
@@ -247,11 +281,11 @@ long gm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case GUESTMEM_GET_REGIONS:
 		return gm_ioctl_get_regions(gm, argp);
 	case GUESTMEM_READ:
-		return gm_ioctl_io(gm, argp, false);
+		return gm_ioctl_io(file, argp, false);
 	case GUESTMEM_WRITE:
-		return gm_ioctl_io(gm, argp, true);
+		return gm_ioctl_io(file, argp, true);
 	case GUESTMEM_BATCH:
-		return gm_ioctl_batch(gm, argp);
+		return gm_ioctl_batch(file, argp);
 	case GUESTMEM_ATOMIC:
 		return gm_ioctl_atomic(gm, argp);
 	case GUESTMEM_FILL:

@@ -211,11 +211,12 @@ EXPORT_SYMBOL_GPL(guestmem_create);
 
 /**
  * guestmem_get - take a reference on a space
- * @gm: the space, on which the caller already holds a reference
+ * @gm: the space, on which the caller already holds a reference (a
+ *	read-only reference stays read-only: drop it with guestmem_put())
  */
 void guestmem_get(struct guestmem *gm)
 {
-	kref_get(&gm->ref);
+	kref_get(&gm_ref(gm)->ref);
 }
 EXPORT_SYMBOL_GPL(guestmem_get);
 
@@ -231,13 +232,20 @@ void guestmem_put(struct guestmem *gm)
 	if (IS_ERR_OR_NULL(gm))
 		return;
 	might_sleep();
-	kref_put(&gm->ref, gm_release);
+	kref_put(&gm_ref(gm)->ref, gm_release);
 }
 EXPORT_SYMBOL_GPL(guestmem_put);
 
 /**
  * guestmem_get_file - take a reference on the space behind an open file
  * @file: a file of /dev/guestmem
+ *
+ * The file's open mode is honoured: through the reference taken on a file
+ * opened without write access (O_RDONLY), every call that would change the
+ * space or its memory (adding or removing regions, writes, fills, copies,
+ * atomics other than LOAD, a dirty-log clear, writing chunks, a cache
+ * write) fails with -EBADF, as write(2) on that file does.  Such a
+ * reference is a different pointer from the space's read-write one.
  *
  * Return: the space, with a reference the caller drops with guestmem_put(),
  * or ERR_PTR(-EINVAL) if @file is not a guestmem file.
@@ -250,6 +258,8 @@ struct guestmem *guestmem_get_file(struct file *file)
 		return ERR_PTR(-EINVAL);
 	gm = file->private_data;
 	guestmem_get(gm);
+	if (!gm_file_writable(file))
+		gm = (struct guestmem *)((unsigned long)gm | GM_REF_RO);
 	return gm;
 }
 EXPORT_SYMBOL_GPL(guestmem_get_file);
@@ -257,6 +267,9 @@ EXPORT_SYMBOL_GPL(guestmem_get_file);
 /**
  * guestmem_get_fd - take a reference on the space behind a file descriptor
  * @fd: a descriptor of the current process open on /dev/guestmem
+ *
+ * As guestmem_get_file(): a descriptor opened O_RDONLY gives a read-only
+ * reference.
  *
  * Return: the space, with a reference the caller drops with guestmem_put(),
  * ERR_PTR(-EBADF) if @fd is not open, or ERR_PTR(-EINVAL) if it is not a
@@ -283,7 +296,7 @@ EXPORT_SYMBOL_GPL(guestmem_get_fd);
  */
 u64 guestmem_generation(struct guestmem *gm)
 {
-	return READ_ONCE(gm->generation);
+	return READ_ONCE(gm_ref(gm)->generation);
 }
 EXPORT_SYMBOL_GPL(guestmem_generation);
 
@@ -314,7 +327,7 @@ static void gm_publish(struct guestmem *gm, struct gm_set *old,
  * Return: 0 or -EINVAL (bad alignment, size, backing, flags or reserved
  * field), -EOVERFLOW (the GPA range wraps), -ENOSPC (region limit), -EEXIST
  * (overlap), -EFAULT (user range not mapped), -ENOMEM (allocation or
- * RLIMIT_MEMLOCK).
+ * RLIMIT_MEMLOCK), -EBADF (read-only reference).
  */
 int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 {
@@ -323,6 +336,11 @@ int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 	unsigned int i;
 	int ret;
 
+	if (gm_ref_ro(gm)) {
+		ret = -EBADF;
+		gm = gm_ref(gm);
+		goto out;
+	}
 	ret = gm_region_validate(desc);
 	if (ret)
 		goto out;
@@ -374,7 +392,8 @@ EXPORT_SYMBOL_GPL(guestmem_add_region);
  * zaps it from every user mapping of the space and only then frees or
  * unpins its memory.
  *
- * Return: 0, or -ENOENT if no region is exactly [@gpa, @gpa + @size).
+ * Return: 0, -ENOENT if no region is exactly [@gpa, @gpa + @size), or
+ * -EBADF (read-only reference).
  */
 int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size)
 {
@@ -383,6 +402,11 @@ int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size)
 	unsigned int i;
 	int ret;
 
+	if (gm_ref_ro(gm)) {
+		gm = gm_ref(gm);
+		ret = -EBADF;
+		goto out;
+	}
 	mutex_lock(&gm->lock);
 	old = rcu_dereference_protected(gm->set, lockdep_is_held(&gm->lock));
 	i = gm_set_search(old, gpa);
@@ -419,6 +443,7 @@ int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size)
 
 unlock:
 	mutex_unlock(&gm->lock);
+out:
 	trace_guestmem_region_remove(gm->id, gpa, size, ret);
 	return ret;
 }

@@ -260,6 +260,13 @@ static int gdma_ioctl_bind(struct gdma_dev *dev, void __user *argp)
 	gm = guestmem_get_fd(b.guestmem_fd);
 	if (IS_ERR(gm))
 		return PTR_ERR(gm);
+	/*
+	 * The device writes guest memory: a read-only reference (a descriptor
+	 * opened O_RDONLY) refuses every write, even this empty one.
+	 */
+	ret = guestmem_write(gm, b.ring_gpa, NULL, 0);
+	if (ret)
+		goto put;
 	/* The header must lie in one region: the cache refuses it otherwise. */
 	ret = guestmem_cache_init(&hdr, gm, b.ring_gpa,
 				  sizeof(struct guestmem_dma_ring_hdr));

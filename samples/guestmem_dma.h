@@ -147,7 +147,8 @@ struct guestmem_dma_info {
  * GUESTMEM_DMA_BIND: bind (or re-bind) the device to a space and a ring;
  *	any previous binding is dropped.  EINVAL (flags, reserved, ring size
  *	or alignment; @guestmem_fd not a /dev/guestmem file), EBADF (not an
- *	open descriptor), EOVERFLOW (ring wraps past 2^64), ENXIO (the header
+ *	open descriptor, or one opened without write access: the device
+ *	writes guest memory), EOVERFLOW (ring wraps past 2^64), ENXIO (the header
  *	is not backed inside one region).
  * GUESTMEM_DMA_UNBIND: drop the binding (and the space reference), if any.
  * GUESTMEM_DMA_KICK: process descriptors up to the header's avail_idx.

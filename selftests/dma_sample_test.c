@@ -773,6 +773,25 @@ TEST_F(dma, bind_non_guestmem_fd)
 }
 
 /*
+ * A /dev/guestmem descriptor opened O_RDONLY gives the device a read-only
+ * reference, through which it could not write guest memory: the bind is
+ * refused with EBADF (whatever the ring), and the binding is unchanged.
+ */
+TEST_F(dma, bind_rdonly_fd)
+{
+	struct guestmem_dma_info info;
+	int ro;
+
+	ro = open(GM_DEV, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(-EBADF, dma_bind(self->dma, ro, RING, RING_SIZE));
+	EXPECT_EQ(-EBADF, dma_bind(self->dma, ro, G(1), 4));
+	ASSERT_EQ(0, dma_info(self->dma, &info));
+	EXPECT_EQ(RING, info.ring_gpa);
+	close(ro);
+}
+
+/*
  * The device holds its own reference on the space: it keeps working after
  * the guestmem fd is closed (seen through a USER region's own memory), and
  * the space (its locked memory) goes away when the device lets go of it,
