@@ -240,6 +240,32 @@ static void gm_make_writable(struct guestmem *gm, struct vm_area_struct *vma,
 		up_read(&gm->dirty_sem);
 }
 
+/*
+ * A write fault on an unmapped page of a dirty-logged region: log the page
+ * and insert its PTE writable at once, under gm->dirty_sem (read) as
+ * gm_make_writable() does, instead of inserting it read-only and upgrading
+ * it: one page-table walk instead of two, on the path every page a KVM
+ * guest dirties again after a CLEAR takes.  If another fault mapped the
+ * page first (read-only), the write retries through ->pfn_mkwrite.
+ */
+static vm_fault_t gm_insert_logged_writable(struct guestmem *gm,
+					    struct vm_fault *vmf,
+					    struct gm_region *r, u64 offset,
+					    unsigned long pfn)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	vm_fault_t ret;
+
+	if (!(vma->vm_flags & VM_WRITE))
+		return VM_FAULT_SIGBUS;
+	down_read(&gm->dirty_sem);
+	gm_region_mark_dirty(r, offset, PAGE_SIZE);
+	ret = vmf_insert_pfn_prot(vma, vmf->address, pfn,
+				  vm_get_page_prot(vma->vm_flags));
+	up_read(&gm->dirty_sem);
+	return ret;
+}
+
 static unsigned long gm_vma_addr(struct vm_area_struct *vma, pgoff_t pgoff)
 {
 	return vma->vm_start + ((pgoff - vma->vm_pgoff) << PAGE_SHIFT);
@@ -304,6 +330,10 @@ static vm_fault_t gm_fault(struct vm_fault *vmf)
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
+	if (write && (r->flags & GUESTMEM_REGION_DIRTY_LOG)) {
+		ret = gm_insert_logged_writable(gm, vmf, r, gpa - r->gpa, pfn);
+		goto out;
+	}
 	ret = vmf_insert_pfn(vma, vmf->address, pfn);
 	if (ret != VM_FAULT_NOPAGE)
 		goto out;
@@ -318,12 +348,8 @@ static vm_fault_t gm_fault(struct vm_fault *vmf)
 	 * guest an emulated write, KVM_PFN_ERR_RO_FAULT) instead of one
 	 * fault that logs the page and maps it writable.
 	 */
-	if (r->flags & GUESTMEM_REGION_DIRTY_LOG) {
-		if (write)
-			gm_make_writable(gm, vma, vmf->address & PAGE_MASK, r,
-					 gpa - r->gpa, 1);
+	if (r->flags & GUESTMEM_REGION_DIRTY_LOG)
 		goto out;
-	}
 	gm_fault_around(vmf, r, &first, &last);
 	gm_make_writable(gm, vma, gm_vma_addr(vma, first), r,
 			 ((u64)first << PAGE_SHIFT) - r->gpa, last - first + 1);
