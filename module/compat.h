@@ -54,4 +54,19 @@ static inline pte_t gm_pte_mkwrite(pte_t pte)
 #endif
 }
 
+/*
+ * pin_user_pages(), called with the mmap lock held: 6.5 dropped its vmas
+ * argument (module/Kbuild probes for GM_PIN_USER_PAGES_VMAS).
+ */
+static inline long gm_pin_user_pages(unsigned long start,
+				     unsigned long nr_pages,
+				     unsigned int gup_flags, struct page **pages)
+{
+#ifdef GM_PIN_USER_PAGES_VMAS
+	return pin_user_pages(start, nr_pages, gup_flags, pages, NULL);
+#else
+	return pin_user_pages(start, nr_pages, gup_flags, pages);
+#endif
+}
+
 #endif /* _GUESTMEM_COMPAT_H */

@@ -1,15 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Regions and their backings: zeroed vmalloc memory charged to the memory
- * cgroup, or the caller's own pages, long-term pinned, charged to
- * RLIMIT_MEMLOCK and mapped contiguously with vmap().
+ * cgroup, or the caller's own pages (anonymous, shmem or hugetlbfs memory
+ * only), long-term pinned, charged to RLIMIT_MEMLOCK and mapped
+ * contiguously with vmap().
  */
 #include <linux/bitmap.h>
+#include <linux/hugetlb.h>
 #include <linux/mm.h>
+#include <linux/mmap_lock.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include "compat.h"
 #include "internal.h"
+
+/* Pages pinned under one hold of the mmap lock. */
+#define GM_PIN_CHUNK	4096
 
 #define GM_REGION_FLAGS	(GUESTMEM_REGION_READONLY | GUESTMEM_REGION_DIRTY_LOG)
 
@@ -49,17 +58,66 @@ static int gm_region_alloc_vmalloc(struct gm_region *r)
 	return r->kaddr ? 0 : -ENOMEM;
 }
 
+/*
+ * Whether a USER region may pin the memory of @vma: anonymous, shmem (and
+ * memfd) or hugetlbfs memory only.  Any other file's pages would be written
+ * (or, read-only, kept) behind the file system's back: GUP does not refuse
+ * them on 6.1, and on 6.12 only a writable pin of a file that needs dirty
+ * tracking.  Device and PFN mappings have no pages to pin.
+ */
+static bool gm_vma_accepted(struct vm_area_struct *vma)
+{
+	if (vma->vm_flags & (VM_IO | VM_PFNMAP))
+		return false;
+	return vma_is_anonymous(vma) || is_vm_hugetlb_page(vma) ||
+	       shmem_file(vma->vm_file);
+}
+
+/*
+ * Pin up to @nr pages from @addr, all in one VMA, checking that VMA under
+ * the same hold of the mmap lock as the pin, so that what is pinned is what
+ * was checked.
+ *
+ * Return: pages pinned (> 0), -EFAULT (@addr not mapped, or GUP failed),
+ * -EINVAL (memory of another kind), -ENOMEM or -EINTR.
+ */
+static long gm_pin_user_chunk(struct gm_region *r, unsigned long addr,
+			      unsigned long nr, struct page **pages)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned int gup_flags = FOLL_LONGTERM;
+	struct vm_area_struct *vma;
+	long ret;
+
+	if (!(r->flags & GUESTMEM_REGION_READONLY))
+		gup_flags |= FOLL_WRITE;
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	vma = vma_lookup(mm, addr);
+	if (!vma) {
+		ret = -EFAULT;
+	} else if (!gm_vma_accepted(vma)) {
+		ret = -EINVAL;
+	} else {
+		nr = min(nr, (vma->vm_end - addr) >> PAGE_SHIFT);
+		ret = gm_pin_user_pages(addr, nr, gup_flags, pages);
+		if (ret == 0)
+			ret = -EFAULT;
+		else if (ret < 0 && ret != -ENOMEM && ret != -EINTR)
+			ret = -EFAULT;
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+
 static int gm_region_pin_user(struct gm_region *r)
 {
-	unsigned int gup_flags = FOLL_LONGTERM;
 	unsigned long pinned = 0;
 	int ret;
 
 	if (r->user_addr + r->size < r->user_addr ||
 	    r->user_addr + r->size > TASK_SIZE)
 		return -EFAULT;
-	if (!(r->flags & GUESTMEM_REGION_READONLY))
-		gup_flags |= FOLL_WRITE;
 
 	/* RLIMIT_MEMLOCK first: a refused charge costs nothing. */
 	ret = account_locked_vm(current->mm, r->npages, true);
@@ -76,16 +134,17 @@ static int gm_region_pin_user(struct gm_region *r)
 	}
 
 	while (pinned < r->npages) {
-		int n = min_t(unsigned long, r->npages - pinned, SZ_64K);
+		long n;
 
-		ret = pin_user_pages_fast(r->user_addr + pinned * PAGE_SIZE, n,
-					  gup_flags, r->pages + pinned);
-		if (ret <= 0) {
-			if (ret != -ENOMEM && ret != -EINTR)
-				ret = -EFAULT;
+		n = gm_pin_user_chunk(r, r->user_addr + pinned * PAGE_SIZE,
+				      min_t(unsigned long, r->npages - pinned,
+					    GM_PIN_CHUNK),
+				      r->pages + pinned);
+		if (n < 0) {
+			ret = n;
 			goto unpin;
 		}
-		pinned += ret;
+		pinned += n;
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
 			goto unpin;
@@ -115,7 +174,7 @@ uncharge:
  * gm_region_create - allocate a region and its backing
  * @desc: a descriptor that passed gm_region_validate()
  *
- * Return: the region, or ERR_PTR(-ENOMEM/-EFAULT/-EINTR).
+ * Return: the region, or ERR_PTR(-ENOMEM/-EFAULT/-EINVAL/-EINTR).
  */
 struct gm_region *gm_region_create(const struct guestmem_region *desc)
 {

@@ -322,12 +322,15 @@ static void gm_publish(struct guestmem *gm, struct gm_set *old,
  * guestmem_add_region - add a region to a space
  * @gm: the space
  * @desc: the region; for %GUESTMEM_BACKING_USER, @desc->user_addr is in
- *	the current process's address space
+ *	the current process's address space, and must be anonymous, shmem
+ *	(memfd) or hugetlbfs memory
  *
  * Return: 0 or -EINVAL (bad alignment, size, backing, flags or reserved
- * field), -EOVERFLOW (the GPA range wraps), -ENOSPC (region limit), -EEXIST
- * (overlap), -EFAULT (user range not mapped), -ENOMEM (allocation or
- * RLIMIT_MEMLOCK), -EBADF (read-only reference).
+ * field; user memory of another kind: another file's mapping, private or
+ * shared, or a device or PFN mapping), -EOVERFLOW (the GPA range wraps),
+ * -ENOSPC (region limit), -EEXIST (overlap), -EFAULT (user range not
+ * mapped), -ENOMEM (allocation or RLIMIT_MEMLOCK), -EBADF (read-only
+ * reference).
  */
 int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 {
