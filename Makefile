@@ -11,10 +11,13 @@
 #   make install      (also uninstall, dkms-install, dkms-remove)
 #   make clean
 #   make install      modules_install (INSTALL_MOD_PATH=$(DESTDIR)), the uapi
-#                     header, the udev rule, guestmemctl (if built)
+#                     header, the udev rule, guestmemctl (if built), the
+#                     man pages guestmem(4) and guestmemctl(8)
 #   make uninstall    remove what `make install` installed
 #   make dkms-install the same, with DKMS building the module for every kernel
 #   make dkms-remove  remove what `make dkms-install` installed
+#   make deb          Debian packages guestmem-dkms and guestmem-utils, from
+#                     a copy of the tree, into build/deb (scripts/build-deb)
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 PWD := $(shell pwd)
@@ -46,13 +49,17 @@ bench:
 stress:
 	scripts/stress
 
-.PHONY: all modules sparse clean check run shell bench stress
+deb:
+	scripts/build-deb
+
+.PHONY: all modules sparse clean check run shell bench stress deb
 
 # ---- installation ----------------------------------------------------------
 # DESTDIR stages the files under a directory (for packaging or a test): then
 # no depmod, no group creation and no udev reload happen.
 DESTDIR ?=
 PREFIX ?= /usr
+MANDIR ?= $(PREFIX)/share/man
 UDEVRULESDIR ?= /lib/udev/rules.d
 INSTALL_MOD_DIR ?= extra
 GUESTMEM_GROUP ?= guestmem
@@ -83,6 +90,8 @@ define install_userspace
 	chmod 0644 $(DESTDIR)$(UDEVRULESDIR)/70-guestmem.rules
 	$(if $(GUESTMEMCTL),install -D -m 0755 $(GUESTMEMCTL) \
 		$(DESTDIR)$(PREFIX)/bin/guestmemctl)
+	install -D -m 0644 man/guestmem.4 $(DESTDIR)$(MANDIR)/man4/guestmem.4
+	install -D -m 0644 man/guestmemctl.8 $(DESTDIR)$(MANDIR)/man8/guestmemctl.8
 	$(if $(DESTDIR),,getent group $(GUESTMEM_GROUP) >/dev/null || \
 		groupadd --system $(GUESTMEM_GROUP))
 	$(if $(DESTDIR),,! command -v udevadm >/dev/null || \
@@ -93,7 +102,9 @@ endef
 define uninstall_userspace
 	rm -f $(DESTDIR)$(PREFIX)/include/linux/guestmem.h \
 		$(DESTDIR)$(UDEVRULESDIR)/70-guestmem.rules \
-		$(DESTDIR)$(PREFIX)/bin/guestmemctl
+		$(DESTDIR)$(PREFIX)/bin/guestmemctl \
+		$(DESTDIR)$(MANDIR)/man4/guestmem.4 \
+		$(DESTDIR)$(MANDIR)/man8/guestmemctl.8
 endef
 
 install: modules
