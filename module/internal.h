@@ -29,6 +29,8 @@ struct page;
  * @pages: %GUESTMEM_BACKING_USER: the long-term pinned user pages
  * @npages: number of pages in the region
  * @mm: %GUESTMEM_BACKING_USER: the mm charged with @npages of locked_vm
+ * @user: %GUESTMEM_BACKING_USER: the user charged with @npages of its
+ *	locked_vm (held with get_uid()), or NULL (CAP_IPC_LOCK)
  * @dirty_bitmap: %GUESTMEM_REGION_DIRTY_LOG: one bit per page written
  */
 struct gm_region {
@@ -42,6 +44,7 @@ struct gm_region {
 	struct page **pages;
 	unsigned long npages;
 	struct mm_struct *mm;
+	struct user_struct *user;
 	unsigned long *dirty_bitmap;
 };
 

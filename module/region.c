@@ -9,8 +9,11 @@
 #include <linux/hugetlb.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -110,6 +113,59 @@ static long gm_pin_user_chunk(struct gm_region *r, unsigned long addr,
 	return ret;
 }
 
+/*
+ * Charge the pages of a USER region against RLIMIT_MEMLOCK, twice, as
+ * io_uring and iommufd do: to the adding process's mm (its VmLck, kept
+ * while it lives) and to its user's locked_vm, shared with io_uring and
+ * iommufd and by all the user's processes, so that no pattern of processes
+ * (children adding a region each to a shared fd and exiting) pins more
+ * than the limit.  With CAP_IPC_LOCK nothing is checked and the user is
+ * not charged.  Records what it charged to whom for gm_region_uncharge().
+ */
+static int gm_region_charge(struct gm_region *r)
+{
+	unsigned long limit, cur, new;
+	struct user_struct *user;
+	int ret;
+
+	ret = account_locked_vm(current->mm, r->npages, true);
+	if (ret)
+		return ret;
+	r->mm = current->mm;
+	mmgrab(r->mm);
+	if (capable(CAP_IPC_LOCK))
+		return 0;
+
+	user = get_uid(current_user());
+	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	cur = atomic_long_read(&user->locked_vm);
+	do {
+		new = cur + r->npages;
+		if (new < cur || new > limit) {
+			free_uid(user);
+			account_locked_vm(r->mm, r->npages, false);
+			mmdrop(r->mm);
+			r->mm = NULL;
+			return -ENOMEM;
+		}
+	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, new));
+	r->user = user;
+	return 0;
+}
+
+/* Undo exactly what gm_region_charge() did, once, whoever calls it. */
+static void gm_region_uncharge(struct gm_region *r)
+{
+	if (r->user) {
+		atomic_long_sub(r->npages, &r->user->locked_vm);
+		free_uid(r->user);
+		r->user = NULL;
+	}
+	account_locked_vm(r->mm, r->npages, false);
+	mmdrop(r->mm);
+	r->mm = NULL;
+}
+
 static int gm_region_pin_user(struct gm_region *r)
 {
 	unsigned long pinned = 0;
@@ -120,7 +176,7 @@ static int gm_region_pin_user(struct gm_region *r)
 		return -EFAULT;
 
 	/* RLIMIT_MEMLOCK first: a refused charge costs nothing. */
-	ret = account_locked_vm(current->mm, r->npages, true);
+	ret = gm_region_charge(r);
 	if (ret)
 		return ret;
 	/* vmap() maps at most UINT_MAX pages. */
@@ -157,8 +213,6 @@ static int gm_region_pin_user(struct gm_region *r)
 		ret = -ENOMEM;
 		goto unpin;
 	}
-	r->mm = current->mm;
-	mmgrab(r->mm);
 	return 0;
 
 unpin:
@@ -166,7 +220,7 @@ unpin:
 	kvfree(r->pages);
 	r->pages = NULL;
 uncharge:
-	account_locked_vm(current->mm, r->npages, false);
+	gm_region_uncharge(r);
 	return ret;
 }
 
@@ -231,7 +285,8 @@ free_region:
  * @r: the region
  *
  * USER pages are unpinned (marked dirty unless the region was read-only)
- * and uncharged from the mm that was charged, whoever drops the region.
+ * and uncharged from the mm and the user that were charged, whoever drops
+ * the region.
  */
 void gm_region_destroy(struct gm_region *r)
 {
@@ -239,8 +294,7 @@ void gm_region_destroy(struct gm_region *r)
 		vunmap(r->kaddr);
 		unpin_user_pages_dirty_lock(r->pages, r->npages,
 					    !(r->flags & GUESTMEM_REGION_READONLY));
-		account_locked_vm(r->mm, r->npages, false);
-		mmdrop(r->mm);
+		gm_region_uncharge(r);
 		kvfree(r->pages);
 	} else {
 		vfree(r->kaddr);

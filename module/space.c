@@ -329,8 +329,8 @@ static void gm_publish(struct guestmem *gm, struct gm_set *old,
  * field; user memory of another kind: another file's mapping, private or
  * shared, or a device or PFN mapping), -EOVERFLOW (the GPA range wraps),
  * -ENOSPC (region limit), -EEXIST (overlap), -EFAULT (user range not
- * mapped), -ENOMEM (allocation or RLIMIT_MEMLOCK), -EBADF (read-only
- * reference).
+ * mapped), -ENOMEM (allocation, or RLIMIT_MEMLOCK of the process or of its
+ * user), -EBADF (read-only reference).
  */
 int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 {
