@@ -18,6 +18,7 @@
  *    refuses tail pages of PFN mappings), no kernel report;
  *  - a READONLY region under a guest write: EFAULT or an MMIO exit, memory
  *    unchanged;
+ *  - the VMM reports a guest's failed assertion and exception;
  *  - the VMM forks and closes its guestmem fd while the guest runs; the
  *    module cannot be unloaded while the mapping exists.
  *
@@ -535,6 +536,43 @@ TEST(readonly_guest_write)
 	close(fd);
 	close(memfd);
 	munmap(mem, 4 * PG);
+}
+
+/* ---- the VMM itself: what a failing guest reports ------------------------- */
+
+static void guest_fail(uint64_t what, uint64_t gva)
+{
+	if (what == 0)
+		GUEST_ASSERT_EQ(gva, 42);
+	GUEST_SYNC(GUEST_READ(uint64_t, gva));	/* gva is not mapped: #PF */
+}
+
+TEST(vmm_reports_failures)
+{
+	struct vcpu *v;
+	struct ucall uc;
+	struct vm *vm;
+	int ret;
+
+	vm = vm_create();
+	ASSERT_NE(NULL, vm) TH_LOG(NO_KVM_MSG, strerror(errno));
+	v = vcpu_add(vm, guest_fail, 0, 41, 0, 0);
+	ASSERT_NE(NULL, v);
+	ret = vcpu_next(v, &uc);
+	ASSERT_EQ(UCALL_ABORT, ret) TH_LOG("%s", vcpu_what(v, ret));
+	EXPECT_EQ(41ULL, uc.args[2]);
+	EXPECT_EQ(42ULL, uc.args[3]);
+	EXPECT_NE(NULL, strstr((const char *)(uintptr_t)uc.args[0], "(gva) == (uint64_t)(42)"))
+		TH_LOG("%s", vcpu_what(v, ret));
+	printf("# %s\n", vcpu_what(v, ret));
+
+	ASSERT_EQ(0, vcpu_restart(v, guest_fail, 1, G + 0x123, 0, 0));
+	ret = vcpu_next(v, &uc);
+	ASSERT_EQ(UCALL_EXCEPTION, ret) TH_LOG("%s", vcpu_what(v, ret));
+	EXPECT_EQ(14ULL, uc.args[0]);		/* #PF */
+	EXPECT_EQ(G + 0x123, uc.args[3]);	/* CR2 */
+	printf("# %s\n", vcpu_what(v, ret));
+	vm_free(vm);
 }
 
 /* ---- lifetime: fork, close while running, unload refused ------------------- */
