@@ -92,8 +92,6 @@ static long gm_pin_user_chunk(struct gm_region *r, unsigned long addr,
 	struct vm_area_struct *vma;
 	long ret;
 
-	if (!(r->flags & GUESTMEM_REGION_READONLY))
-		gup_flags |= FOLL_WRITE;
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
 	vma = vma_lookup(mm, addr);
@@ -102,6 +100,17 @@ static long gm_pin_user_chunk(struct gm_region *r, unsigned long addr,
 	} else if (!gm_vma_accepted(vma)) {
 		ret = -EINVAL;
 	} else {
+		/*
+		 * A READONLY region pins the pages the caller goes on using.
+		 * In a private writable VMA, a read-only pin may get the
+		 * shared zero page or page cache, which the caller's next
+		 * write replaces: 6.2 and later unshare such a long-term pin
+		 * (gup_must_unshare()), 6.1 does not.  Break COW now, as a
+		 * write would, with FOLL_WRITE.
+		 */
+		if (!(r->flags & GUESTMEM_REGION_READONLY) ||
+		    (vma->vm_flags & (VM_MAYSHARE | VM_WRITE)) == VM_WRITE)
+			gup_flags |= FOLL_WRITE;
 		nr = min(nr, (vma->vm_end - addr) >> PAGE_SHIFT);
 		ret = gm_pin_user_pages(addr, nr, gup_flags, pages);
 		if (ret == 0)

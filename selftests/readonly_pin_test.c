@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A READONLY USER region pins the pages its caller goes on using.  Over
+ * untouched anonymous memory a plain read-only long-term pin gets the
+ * shared zero page, over a private file (shmem) mapping the page cache; the
+ * caller's next write moves its mapping to a new page, and on 6.1 (which
+ * does not unshare such pins, as 6.2 and later do) guestmem kept reading
+ * the old one.  Here the caller writes through its own mapping after the
+ * add, and GUESTMEM_READ and pread see the write; the file's own contents
+ * are untouched; the region stays read-only.
+ */
+#include "guestmem_util.h"
+#include "kselftest_harness.h"
+
+#define B	0x7000000000ULL
+#define NPG	4
+#define LEN	(NPG * PG)
+
+/* Write through @p after the add; every read path sees it. */
+static int check_sees_caller_writes(int fd, uint8_t *p, uint8_t v)
+{
+	uint8_t buf[LEN];
+	unsigned int i;
+
+	memset(p, v, LEN);
+	memset(buf, 0, sizeof(buf));
+	if (gm_read(fd, B, buf, LEN))
+		return -1;
+	if (mem_check(buf, v, LEN) != -1)
+		return -2;
+	memset(buf, 0, sizeof(buf));
+	if (pread(fd, buf, LEN, B) != (ssize_t)LEN)
+		return -3;
+	if (mem_check(buf, v, LEN) != -1)
+		return -4;
+	/* Page by page too, once more after another write. */
+	for (i = 0; i < NPG; i++)
+		p[i * PG + 7] = v + 1 + i;
+	for (i = 0; i < NPG; i++) {
+		if (gm_read(fd, B + i * PG + 7, buf, 1) || buf[0] != (uint8_t)(v + 1 + i))
+			return -5;
+	}
+	return 0;
+}
+
+TEST(untouched_anonymous)
+{
+	uint8_t v = 0x5a;
+	uint8_t *p;
+	int fd;
+
+	fd = gm_open();
+	ASSERT_LE(0, fd);
+	p = map_anon(LEN);	/* never touched: no page yet */
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, gm_add(fd, B, LEN, (uintptr_t)p, GUESTMEM_BACKING_USER,
+			    GUESTMEM_REGION_READONLY));
+	EXPECT_EQ(0, check_sees_caller_writes(fd, p, 0x5a));
+	EXPECT_EQ(-EACCES, gm_write(fd, B, &v, 1));
+	EXPECT_EQ(0, gm_remove(fd, B, LEN));
+	munmap(p, LEN);
+	close(fd);
+}
+
+/* Read before the add: the zero page is mapped; still the caller's page. */
+TEST(read_anonymous)
+{
+	volatile uint8_t *p;
+	unsigned int i;
+	int fd;
+
+	fd = gm_open();
+	ASSERT_LE(0, fd);
+	p = map_anon(LEN);
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < NPG; i++)
+		ASSERT_EQ(0, p[i * PG]);
+	ASSERT_EQ(0, gm_add(fd, B, LEN, (uintptr_t)p, GUESTMEM_BACKING_USER,
+			    GUESTMEM_REGION_READONLY));
+	EXPECT_EQ(0, check_sees_caller_writes(fd, (uint8_t *)p, 0x6b));
+	munmap((void *)p, LEN);
+	close(fd);
+}
+
+TEST(private_shmem)
+{
+	uint8_t buf[LEN];
+	uint8_t *p;
+	int fd, mfd;
+
+	fd = gm_open();
+	ASSERT_LE(0, fd);
+	mfd = memfd_create("gm-ro-pin", MFD_CLOEXEC);
+	ASSERT_LE(0, mfd);
+	memset(buf, 0x11, sizeof(buf));
+	ASSERT_EQ((ssize_t)LEN, pwrite(mfd, buf, LEN, 0));
+	p = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE, mfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0x11, p[0]);	/* the page cache is mapped */
+	ASSERT_EQ(0, gm_add(fd, B, LEN, (uintptr_t)p, GUESTMEM_BACKING_USER,
+			    GUESTMEM_REGION_READONLY));
+	/* The region starts with the file's contents ... */
+	EXPECT_EQ(0, gm_read(fd, B, buf, LEN));
+	EXPECT_EQ(-1, mem_check(buf, 0x11, LEN));
+	/* ... follows the caller's private copy ... */
+	EXPECT_EQ(0, check_sees_caller_writes(fd, p, 0x22));
+	/* ... and the file is untouched. */
+	ASSERT_EQ((ssize_t)LEN, pread(mfd, buf, LEN, 0));
+	EXPECT_EQ(-1, mem_check(buf, 0x11, LEN));
+	EXPECT_EQ(0, gm_remove(fd, B, LEN));
+	munmap(p, LEN);
+	close(mfd);
+	close(fd);
+}
+
+/* A read-only private mapping still takes a READONLY region. */
+TEST(private_read_only_mapping)
+{
+	uint8_t *p;
+	int fd, mfd;
+
+	fd = gm_open();
+	ASSERT_LE(0, fd);
+	mfd = memfd_create("gm-ro-pin", MFD_CLOEXEC);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, LEN));
+	p = mmap(NULL, LEN, PROT_READ, MAP_PRIVATE, mfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, gm_add(fd, B, LEN, (uintptr_t)p, GUESTMEM_BACKING_USER,
+			    GUESTMEM_REGION_READONLY));
+	EXPECT_EQ(-EFAULT, gm_add(fd, B + LEN, LEN, (uintptr_t)p,
+				  GUESTMEM_BACKING_USER, 0));
+	munmap(p, LEN);
+	close(mfd);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
