@@ -6,6 +6,7 @@
 #ifndef _GUESTMEM_COMPAT_H
 #define _GUESTMEM_COMPAT_H
 
+#include <linux/eventfd.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 
@@ -66,6 +67,19 @@ static inline long gm_pin_user_pages(unsigned long start,
 	return pin_user_pages(start, nr_pages, gup_flags, pages, NULL);
 #else
 	return pin_user_pages(start, nr_pages, gup_flags, pages);
+#endif
+}
+
+/*
+ * eventfd_signal(): 6.8 dropped its count argument (module/Kbuild probes
+ * for GM_EVENTFD_SIGNAL_COUNT).  Adds 1.
+ */
+static inline void gm_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#ifdef GM_EVENTFD_SIGNAL_COUNT
+	eventfd_signal(ctx, 1);
+#else
+	eventfd_signal(ctx);
 #endif
 }
 
