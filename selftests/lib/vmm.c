@@ -8,6 +8,9 @@
  * by the host, ucalls through an I/O port), own code, and only the ioctls
  * Linux 6.1 has.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
@@ -83,7 +86,13 @@ extern char vmm_guest_return[], vmm_guest_vectors[];
 
 static void *sys_hva(struct vm *vm, uint64_t gpa)
 {
-	return vm->sys + gpa;
+	return vm->sys + (gpa - VMM_SYS_GPA);
+}
+
+/* Where the guest sees a GPA of the system slot. */
+static uint64_t sys_gva(uint64_t gpa)
+{
+	return VMM_SYS_GVA + (gpa - VMM_SYS_GPA);
 }
 
 /* @n zeroed pages of the system slot (anonymous memory starts zeroed). */
@@ -91,7 +100,7 @@ static uint64_t sys_alloc(struct vm *vm, uint64_t n)
 {
 	uint64_t gpa = vm->sys_next;
 
-	if (gpa + n * VMM_PAGE > VMM_SYS_SIZE)
+	if (gpa + n * VMM_PAGE > VMM_SYS_GPA + VMM_SYS_SIZE)
 		return 0;
 	vm->sys_next += n * VMM_PAGE;
 	return gpa;
@@ -153,7 +162,8 @@ int vm_map(struct vm *vm, uint64_t gva, uint64_t gpa, uint64_t size)
 		uint64_t *e = pte_get(vm, gva, huge ? 1 : 0);
 
 		if (!e)
-			return vm->sys_next + VMM_PAGE > VMM_SYS_SIZE ? -ENOMEM : -EEXIST;
+			return vm->sys_next + VMM_PAGE > VMM_SYS_GPA + VMM_SYS_SIZE ?
+			       -ENOMEM : -EEXIST;
 		if (*e & PTE_P)
 			return -EEXIST;
 		*e = gpa | PTE_P | PTE_RW | (huge ? PTE_PS : 0);
@@ -225,7 +235,7 @@ static int setup_tables(struct vm *vm)
 	gdt = sys_hva(vm, vm->gdt);
 	gdt_set(gdt, SEL_CODE, 0x00af9b000000ffffULL);
 	gdt_set(gdt, SEL_DATA, 0x00cf93000000ffffULL);
-	tss_gva = VMM_SYS_GVA + vm->tss;
+	tss_gva = sys_gva(vm->tss);
 	gdt_set(gdt, SEL_TSS, 0x67 | ((tss_gva & 0xffffff) << 16) |
 		(0x8bULL << 40) | (((tss_gva >> 24) & 0xff) << 56));
 	gdt_set(gdt, SEL_TSS + 8, tss_gva >> 32);
@@ -298,7 +308,7 @@ struct vm *vm_create(void)
 	}
 	memset(&mr, 0, sizeof(mr));
 	mr.slot = VMM_SYS_SLOT;
-	mr.guest_phys_addr = 0;
+	mr.guest_phys_addr = VMM_SYS_GPA;
 	mr.memory_size = VMM_SYS_SIZE;
 	mr.userspace_addr = (uintptr_t)vm->sys;
 	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &mr)) {
@@ -307,10 +317,10 @@ struct vm *vm_create(void)
 		goto fail;
 	}
 
-	vm->sys_next = VMM_PAGE;	/* GPA 0 stays unused */
+	vm->sys_next = VMM_SYS_GPA + VMM_PAGE;	/* its first page stays unused */
 	ret = setup_tables(vm);
 	if (!ret)
-		ret = vm_map(vm, VMM_SYS_GVA, 0, VMM_SYS_SIZE);
+		ret = vm_map(vm, VMM_SYS_GVA, VMM_SYS_GPA, VMM_SYS_SIZE);
 	if (!ret) {
 		ret = dl_iterate_phdr(copy_image_cb, vm);
 		ret = ret == 1 ? 0 : ret ? ret : -ENOENT;
@@ -405,9 +415,9 @@ static int vcpu_set_state(struct vcpu *v, void *guest_fn,
 	sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 	sregs.efer = EFER_LME | EFER_LMA;
 	sregs.cr3 = vm->pml4;
-	sregs.gdt.base = VMM_SYS_GVA + vm->gdt;
+	sregs.gdt.base = sys_gva(vm->gdt);
 	sregs.gdt.limit = VMM_PAGE - 1;
-	sregs.idt.base = VMM_SYS_GVA + vm->idt;
+	sregs.idt.base = sys_gva(vm->idt);
 	sregs.idt.limit = NR_VECTORS * 16 - 1;
 	seg_flat(&sregs.cs, SEL_CODE, true);
 	seg_flat(&sregs.ds, SEL_DATA, false);
@@ -417,7 +427,7 @@ static int vcpu_set_state(struct vcpu *v, void *guest_fn,
 	sregs.ss = sregs.ds;
 	memset(&sregs.tr, 0, sizeof(sregs.tr));
 	sregs.tr.selector = SEL_TSS;
-	sregs.tr.base = VMM_SYS_GVA + vm->tss;
+	sregs.tr.base = sys_gva(vm->tss);
 	sregs.tr.limit = 0x67;
 	sregs.tr.type = 0xb;
 	sregs.tr.present = 1;
@@ -430,7 +440,7 @@ static int vcpu_set_state(struct vcpu *v, void *guest_fn,
 	*(uint64_t *)sys_hva(vm, top - 8) = (uintptr_t)vmm_guest_return;
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = (uintptr_t)guest_fn;
-	regs.rsp = VMM_SYS_GVA + top - 8;
+	regs.rsp = sys_gva(top) - 8;
 	regs.rflags = 2;
 	regs.rdi = args[0];
 	regs.rsi = args[1];
@@ -444,7 +454,8 @@ static int vcpu_set_state(struct vcpu *v, void *guest_fn,
 /* The stack of vCPU @id: the system slot keeps one per possible vCPU. */
 static uint64_t vcpu_stack(struct vm *vm, int id)
 {
-	static const uint64_t base = VMM_SYS_SIZE - VMM_MAX_VCPUS * VMM_STACK_SIZE;
+	static const uint64_t base = VMM_SYS_GPA + VMM_SYS_SIZE -
+				     VMM_MAX_VCPUS * VMM_STACK_SIZE;
 
 	(void)vm;
 	return base + (uint64_t)id * VMM_STACK_SIZE;

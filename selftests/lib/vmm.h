@@ -7,17 +7,18 @@
  *
  * Guest memory layout:
  *
- *  - slot VMM_SYS_SLOT, GPA [0, VMM_SYS_SIZE): the VMM's own memory (an
- *    anonymous mapping): page tables, GDT, IDT, TSS, the vCPUs' stacks,
- *    and a copy of the test program's loaded image.  The image is mapped
+ *  - slot VMM_SYS_SLOT, GPA [VMM_SYS_GPA, + VMM_SYS_SIZE): the VMM's own
+ *    memory (an anonymous mapping): page tables, GDT, IDT, TSS, the vCPUs'
+ *    stacks, and a copy of the test program's loaded image.  The image is mapped
  *    at the guest virtual addresses the program runs at in the host, so
  *    guest code is ordinary C: any function, string literal or constant
  *    of the program works in the guest, with no relocation.  Globals are
  *    the guest's own copies (what they held when the VM was created).
- *    The rest of the system slot is mapped at VMM_SYS_GVA + GPA.
- *  - every other memslot is the test's (vm_memslot()), usually identity
- *    mapped with vm_map(vm, gpa, gpa, size); its GPAs must not overlap the
- *    program's image (keep them at or above VMM_TEST_GPA_MIN).
+ *    The rest of the system slot is mapped at VMM_SYS_GVA on.
+ *  - every other memslot is the caller's (vm_memslot()), usually identity
+ *    mapped with vm_map(vm, gpa, gpa, size): anywhere below 2^39 but the
+ *    system slot and the program's image (a static program is loaded at
+ *    4 MiB; vm_map() says EEXIST on a clash).  Tests use VMM_TEST_GPA_MIN.
  *
  * Guest code must not call libc functions that touch thread-local storage
  * or system calls; the compiler's own memcpy()/memset() calls are fine
@@ -40,6 +41,7 @@
 
 #define VMM_PAGE		4096ULL
 #define VMM_SYS_SLOT		0
+#define VMM_SYS_GPA		(3ULL << 30)
 #define VMM_SYS_SIZE		(16ULL << 20)
 #define VMM_SYS_GVA		(1ULL << 40)
 #define VMM_TEST_GPA_MIN	(1ULL << 30)
