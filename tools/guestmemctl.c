@@ -45,8 +45,8 @@
 #define RC_USAGE	2	/* malformed command or bad option */
 
 static const char usage_text[] =
-"usage: guestmemctl [-d DEVICE] [-k] [-v] COMMAND [ARG]... [';' COMMAND [ARG]...]...\n"
-"       guestmemctl [-d DEVICE] [-k] [-v] [-] < SCRIPT\n"
+"usage: guestmemctl [-d DEVICE | -f FD] [-k] [-v] COMMAND [ARG]... [';' COMMAND [ARG]...]...\n"
+"       guestmemctl [-d DEVICE | -f FD] [-k] [-v] [-] < SCRIPT\n"
 "\n"
 "Opens DEVICE (default /dev/guestmem), which creates a new, empty guest\n"
 "physical address space that lives as long as guestmemctl runs, and runs\n"
@@ -84,6 +84,8 @@ static const char usage_text[] =
 "\n"
 "Options:\n"
 "  -d DEVICE  the device to open (default /dev/guestmem)\n"
+"  -f FD      operate the existing space of FD, an open /dev/guestmem file\n"
+"             inherited from the parent (a VMM, say), instead of a new one\n"
 "  -k         keep going after a failing command\n"
 "  -v         say what every command did\n"
 "  -h         this help\n"
@@ -1345,11 +1347,26 @@ int main(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return RC_OK;
 	}
-	while ((opt = getopt(argc, argv, "+d:kvh")) != -1) {
+	while ((opt = getopt(argc, argv, "+d:f:kvh")) != -1) {
 		switch (opt) {
 		case 'd':
 			g.dev = optarg;
 			break;
+		case 'f': {
+			char *end;
+			long fd;
+
+			errno = 0;
+			fd = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || fd < 0 ||
+			    fd > INT32_MAX) {
+				fprintf(stderr, "guestmemctl: -f %s: not a file descriptor\n",
+					optarg);
+				return RC_USAGE;
+			}
+			g.fd = (int)fd;	/* open_space() then keeps it */
+			break;
+		}
 		case 'k':
 			keep_going = true;
 			break;
