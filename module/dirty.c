@@ -197,9 +197,12 @@ EXPORT_SYMBOL_GPL(guestmem_get_dirty_log);
  * @gpa: first byte written
  * @len: bytes written; 0 does nothing
  *
- * For kernel code that wrote guest memory through a kernel address it got
- * from guestmem_walk_chunks() with write=false.  Pages of regions without
- * DIRTY_LOG are ignored.
+ * For kernel code that changed guest memory where guestmem cannot see it,
+ * such as a device writing the pages of a USER region through a mapping of
+ * its own.  A walk with guestmem_walk_chunks() for writing marks its chunks
+ * itself; a chunk walked for reading must never be written through (the
+ * range was not checked writable, and a READONLY region's kernel mapping
+ * is read-only).  Pages of regions without DIRTY_LOG are ignored.
  *
  * Return: 0, -EOVERFLOW, -ENXIO if a byte is unbacked (pages before it
  * are marked), or -EBADF (read-only reference).

@@ -21,9 +21,11 @@
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
+#include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/sizes.h>
 #include <linux/stddef.h>
+#include <linux/uaccess.h>
 #include <linux/guestmem.h>
 #include "guestmem_kunit.h"
 #include "internal.h"	/* struct guestmem, for its reference count only */
@@ -1952,12 +1954,109 @@ static void gm_walk_top(struct kunit *test)
 	}
 }
 
+/* Per chunk of a walk: whether the kernel maps it writable. */
+struct gmt_ro_walk {
+	unsigned int calls;
+	int writable[4];
+};
+
+/* 1 if the kernel PTE of @addr is writable, 0 if not, -1 if none. */
+static int gmt_kernel_writable(unsigned long addr)
+{
+#ifdef CONFIG_X86
+	unsigned int level;
+	pte_t *pte = lookup_address(addr, &level);
+
+	if (!pte || !pte_present(*pte))
+		return -1;
+	return pte_write(*pte);
+#else
+	return -1;
+#endif
+}
+
+static int gmt_writable_fn(void *kaddr, u64 gpa, size_t len, void *priv)
+{
+	struct gmt_ro_walk *w = priv;
+	unsigned long first = (unsigned long)kaddr;
+	unsigned long last = first + len - 1;
+	int wr;
+
+	if (w->calls >= ARRAY_SIZE(w->writable))
+		return -E2BIG;
+	/* Every page of the chunk as its first. */
+	wr = gmt_kernel_writable(first);
+	for (first = PAGE_ALIGN(first + 1); first <= last; first += PAGE_SIZE)
+		if (gmt_kernel_writable(first) != wr)
+			wr = -2;
+	w->writable[w->calls++] = wr;
+	return 0;
+}
+
+/*
+ * The kernel's mapping of a READONLY region is read-only, for both
+ * backings: every page of a chunk walked for reading has a read-only
+ * kernel PTE, while a writable region's chunk is writable.  USER regions
+ * pin memory of a user mm attached to the test thread.
+ */
+static void gm_walk_readonly_mapping(struct kunit *test)
+{
+	struct guestmem *gm = gmt_create(test);
+	struct guestmem_region desc;
+	struct gmt_ro_walk w = {};
+	unsigned long uaddr;
+	u8 *want, *buf;
+
+	if (!IS_ENABLED(CONFIG_X86))
+		kunit_skip(test, "kernel PTEs are read with x86's lookup_address()");
+
+	KUNIT_ASSERT_EQ(test, gmt_add(gm, 0, GMT_PG(2), GUESTMEM_REGION_READONLY), 0);
+	KUNIT_ASSERT_EQ(test, gmt_add(gm, GMT_PG(2), GMT_PG(1), 0), 0);
+	KUNIT_EXPECT_EQ(test, guestmem_walk_chunks(gm, GMT_PG(1), GMT_PG(2), false,
+						   gmt_writable_fn, &w), 0);
+	KUNIT_ASSERT_EQ(test, w.calls, 2U);
+	KUNIT_EXPECT_EQ(test, w.writable[0], 0);
+	KUNIT_EXPECT_EQ(test, w.writable[1], 1);
+
+	uaddr = kunit_vm_mmap(test, NULL, 0, GMT_PG(3), PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, 0);
+	if (!uaddr)
+		kunit_skip(test, "no user memory for the test thread");
+	want = kunit_kzalloc(test, GMT_PG(3), GFP_KERNEL);
+	buf = kunit_kzalloc(test, GMT_PG(3), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, want);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
+	gmt_pattern(want, GMT_PG(3), 77);
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)uaddr, want, GMT_PG(3)), 0UL);
+
+	desc = gmt_desc(SZ_1M, GMT_PG(2), GUESTMEM_REGION_READONLY);
+	desc.backing = GUESTMEM_BACKING_USER;
+	desc.user_addr = uaddr;
+	KUNIT_ASSERT_EQ(test, guestmem_add_region(gm, &desc), 0);
+	desc = gmt_desc(SZ_1M + GMT_PG(2), GMT_PG(1), 0);
+	desc.backing = GUESTMEM_BACKING_USER;
+	desc.user_addr = uaddr + GMT_PG(2);
+	KUNIT_ASSERT_EQ(test, guestmem_add_region(gm, &desc), 0);
+	memset(&w, 0, sizeof(w));
+	KUNIT_EXPECT_EQ(test, guestmem_walk_chunks(gm, SZ_1M + GMT_PG(1), GMT_PG(2),
+						   false, gmt_writable_fn, &w), 0);
+	KUNIT_ASSERT_EQ(test, w.calls, 2U);
+	KUNIT_EXPECT_EQ(test, w.writable[0], 0);
+	KUNIT_EXPECT_EQ(test, w.writable[1], 1);
+	KUNIT_EXPECT_EQ(test, guestmem_read(gm, SZ_1M, buf, GMT_PG(3)), 0);
+	gmt_bytes_eq(test, buf, want, GMT_PG(3), "USER regions after the walk");
+	KUNIT_EXPECT_EQ(test, guestmem_remove_region(gm, SZ_1M, GMT_PG(2)), 0);
+	KUNIT_EXPECT_EQ(test, guestmem_remove_region(gm, SZ_1M + GMT_PG(2),
+						     GMT_PG(1)), 0);
+}
+
 static struct kunit_case gm_walk_cases[] = {
 	KUNIT_CASE(gm_walk_three),
 	KUNIT_CASE(gm_walk_write),
 	KUNIT_CASE(gm_walk_hole),
 	KUNIT_CASE(gm_walk_stop),
 	KUNIT_CASE(gm_walk_readonly),
+	KUNIT_CASE(gm_walk_readonly_mapping),
 	KUNIT_CASE(gm_walk_zero_and_overflow),
 	KUNIT_CASE(gm_walk_top),
 	{}

@@ -3,7 +3,8 @@
  * Regions and their backings: zeroed vmalloc memory charged to the memory
  * cgroup, or the caller's own pages (anonymous, shmem or hugetlbfs memory
  * only), long-term pinned, charged to RLIMIT_MEMLOCK and mapped
- * contiguously with vmap().
+ * contiguously with vmap().  The kernel mapping of a READONLY region is
+ * read-only (PAGE_KERNEL_RO): for VMALLOC, zeroed pages of its own, vmapped.
  */
 #include <linux/bitmap.h>
 #include <linux/hugetlb.h>
@@ -54,8 +55,58 @@ int gm_region_validate(const struct guestmem_region *desc)
 	return gm_check_range(desc->gpa, desc->size);
 }
 
+/* The kernel's mapping of a region: read-only for a READONLY region. */
+static pgprot_t gm_region_prot(const struct gm_region *r)
+{
+	return r->flags & GUESTMEM_REGION_READONLY ? PAGE_KERNEL_RO : PAGE_KERNEL;
+}
+
+static void gm_region_free_pages(struct gm_region *r, unsigned long n)
+{
+	while (n)
+		__free_page(r->pages[--n]);
+	kvfree(r->pages);
+	r->pages = NULL;
+}
+
+/*
+ * A READONLY VMALLOC region: zeroed pages of its own (in @r->pages) mapped
+ * read-only, so that no kernel mapping of the region but the direct map is
+ * writable.
+ */
+static int gm_region_alloc_readonly(struct gm_region *r)
+{
+	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
+	unsigned long n;
+	int ret = -ENOMEM;
+
+	r->pages = r->npages > UINT_MAX ? NULL :
+		kvmalloc_array(r->npages, sizeof(*r->pages), gfp);
+	if (!r->pages)
+		return -ENOMEM;
+	for (n = 0; n < r->npages; n++) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto free;
+		}
+		r->pages[n] = alloc_page(gfp | __GFP_ZERO);
+		if (!r->pages[n])
+			goto free;
+		if (!(n % GM_PIN_CHUNK))
+			cond_resched();
+	}
+	r->kaddr = vmap(r->pages, r->npages, VM_MAP, PAGE_KERNEL_RO);
+	if (r->kaddr)
+		return 0;
+free:
+	gm_region_free_pages(r, n);
+	return ret;
+}
+
 static int gm_region_alloc_vmalloc(struct gm_region *r)
 {
+	if (r->flags & GUESTMEM_REGION_READONLY)
+		return gm_region_alloc_readonly(r);
 	r->kaddr = __vmalloc(r->size, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
 			     __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
 	return r->kaddr ? 0 : -ENOMEM;
@@ -217,7 +268,7 @@ static int gm_region_pin_user(struct gm_region *r)
 		cond_resched();
 	}
 
-	r->kaddr = vmap(r->pages, r->npages, VM_MAP, PAGE_KERNEL);
+	r->kaddr = vmap(r->pages, r->npages, VM_MAP, gm_region_prot(r));
 	if (!r->kaddr) {
 		ret = -ENOMEM;
 		goto unpin;
@@ -305,6 +356,9 @@ void gm_region_destroy(struct gm_region *r)
 					    !(r->flags & GUESTMEM_REGION_READONLY));
 		gm_region_uncharge(r);
 		kvfree(r->pages);
+	} else if (r->pages) {
+		vunmap(r->kaddr);
+		gm_region_free_pages(r, r->npages);
 	} else {
 		vfree(r->kaddr);
 	}

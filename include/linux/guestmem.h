@@ -47,7 +47,9 @@ int guestmem_write(struct guestmem *gm, u64 gpa, const void *buf, size_t len);
  * @priv: the caller's cookie
  *
  * Called with the region set pinned (SRCU): the chunk's memory cannot be
- * freed until the callback returns.  The callback may sleep.
+ * freed until the callback returns.  The callback may sleep.  A chunk of a
+ * walk for reading must not be written: a READONLY region's kernel mapping
+ * is read-only.
  *
  * Return: 0 to continue the walk, anything else to stop it and make
  * guestmem_walk_chunks() return that value.
