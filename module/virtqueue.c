@@ -180,6 +180,26 @@ void guestmem_vq_destroy(struct guestmem_vq *vq)
 EXPORT_SYMBOL_GPL(guestmem_vq_destroy);
 
 /**
+ * guestmem_vq_set_base - resume a queue at given ring indices
+ * @vq: a queue set up by guestmem_vq_init()
+ * @last_avail: the next avail entry the device pops
+ * @used_idx: the used->idx the device published last
+ *
+ * For a device that takes over a running ring (after migration, or from
+ * another device model), as vhost's VHOST_SET_VRING_BASE.  The indices are
+ * free-running 16-bit counters; the rings are not touched.
+ *
+ * Context: any.
+ */
+void guestmem_vq_set_base(struct guestmem_vq *vq, u16 last_avail, u16 used_idx)
+{
+	vq->last_avail = last_avail;
+	vq->used_idx = used_idx;
+	vq->signalled_valid = false;
+}
+EXPORT_SYMBOL_GPL(guestmem_vq_set_base);
+
+/**
  * guestmem_vq_broken - why the queue is broken
  * @vq: the queue
  *

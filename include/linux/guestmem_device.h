@@ -157,6 +157,7 @@ struct guestmem_vq {
 int guestmem_vq_init(struct guestmem_vq *vq, struct guestmem *gm, u32 num,
 		     u64 features, u64 desc, u64 avail, u64 used);
 void guestmem_vq_destroy(struct guestmem_vq *vq);
+void guestmem_vq_set_base(struct guestmem_vq *vq, u16 last_avail, u16 used_idx);
 int guestmem_vq_pop(struct guestmem_vq *vq, struct guestmem_vq_chain *chain);
 int guestmem_vq_push(struct guestmem_vq *vq, u16 head, u32 len);
 bool guestmem_vq_need_notify(struct guestmem_vq *vq);
