@@ -52,35 +52,35 @@
  * The vectors that push an error code themselves do not get a dummy one.
  */
 asm(".pushsection .text\n"
-    ".globl vmm_guest_return\n"
-    "vmm_guest_return:\n"
-    "	mov $2, %edi\n"			/* UCALL_DONE */
-    "	mov $0x1000, %edx\n"
-    "1:	out %al, %dx\n"
-    "	jmp 1b\n"
-    ".balign 16\n"
-    ".globl vmm_guest_vectors\n"
-    "vmm_guest_vectors:\n"
-    "vector = 0\n"
-    ".rept 32\n"
-    ".balign 16\n"
-    ".if vector != 8 && (vector < 10 || vector > 14) && vector != 17 && vector != 21 && vector != 29 && vector != 30\n"
-    "	pushq $0\n"
-    ".endif\n"
-    "	pushq $vector\n"
-    "	jmp vmm_guest_exception\n"
-    "vector = vector + 1\n"
-    ".endr\n"
-    "vmm_guest_exception:\n"
-    "	mov (%rsp), %rsi\n"
-    "	mov 8(%rsp), %rcx\n"
-    "	mov 16(%rsp), %r8\n"
-    "	mov %cr2, %r9\n"
-    "	mov $4, %edi\n"			/* UCALL_EXCEPTION */
-    "	mov $0x1000, %edx\n"
-    "2:	out %al, %dx\n"
-    "	jmp 2b\n"
-    ".popsection\n");
+	".globl vmm_guest_return\n"
+	"vmm_guest_return:\n"
+	"	mov $2, %edi\n"			/* UCALL_DONE */
+	"	mov $0x1000, %edx\n"
+	"1:	out %al, %dx\n"
+	"	jmp 1b\n"
+	".balign 16\n"
+	".globl vmm_guest_vectors\n"
+	"vmm_guest_vectors:\n"
+	"vector = 0\n"
+	".rept 32\n"
+	".balign 16\n"
+	".if vector != 8 && (vector < 10 || vector > 14) && vector != 17 && vector != 21 && vector != 29 && vector != 30\n"
+	"	pushq $0\n"
+	".endif\n"
+	"	pushq $vector\n"
+	"	jmp vmm_guest_exception\n"
+	"vector = vector + 1\n"
+	".endr\n"
+	"vmm_guest_exception:\n"
+	"	mov (%rsp), %rsi\n"
+	"	mov 8(%rsp), %rcx\n"
+	"	mov 16(%rsp), %r8\n"
+	"	mov %cr2, %r9\n"
+	"	mov $4, %edi\n"			/* UCALL_EXCEPTION */
+	"	mov $0x1000, %edx\n"
+	"2:	out %al, %dx\n"
+	"	jmp 2b\n"
+	".popsection\n");
 
 extern char vmm_guest_return[], vmm_guest_vectors[];
 
@@ -628,7 +628,8 @@ const char *vcpu_what(struct vcpu *v, int ret)
 			 (unsigned long long)uc->args[3]);
 		break;
 	case UCALL_EXCEPTION:
-		snprintf(s, n, "vCPU %d: guest exception %llu, error code 0x%llx, RIP 0x%llx, CR2 0x%llx",
+		snprintf(s, n,
+			 "vCPU %d: guest exception %llu, error code 0x%llx, RIP 0x%llx, CR2 0x%llx",
 			 v->id, (unsigned long long)uc->args[0],
 			 (unsigned long long)uc->args[1],
 			 (unsigned long long)uc->args[2],

@@ -52,8 +52,10 @@ enum {
 	UCALL_NONE,		/* an exit that was not a ucall: see vcpu->run */
 	UCALL_SYNC,		/* args[0..3]: values for the host */
 	UCALL_DONE,		/* the guest function returned */
-	UCALL_ABORT,		/* args[0]: message (a GVA = host address), args[1]: line, args[2..3]: values */
-	UCALL_EXCEPTION,	/* args[0]: vector, args[1]: error code, args[2]: RIP, args[3]: CR2 */
+	/* args[0]: message (its GVA is its host address), [1]: line, [2..3]: values */
+	UCALL_ABORT,
+	/* args[0]: vector, args[1]: error code, args[2]: RIP, args[3]: CR2 */
+	UCALL_EXCEPTION,
 };
 
 struct ucall {
