@@ -125,6 +125,8 @@ struct gm_counters {
  * @set: the published region snapshot, read under @srcu
  * @srcu: protects readers of @set, who may sleep
  * @generation: the generation of @set, readable without entering @srcu
+ * @vmalloc_bytes: bytes of the space's VMALLOC regions (under @lock),
+ *	bounded by guestmem_max_vmalloc_mb
  * @mapping: the address_space of the owning file's mappings, so that
  *	removing a region zaps exactly this space's PTEs
  * @dirty_sem: held for write by dirty-log fetch-and-clear, for read while a
@@ -140,6 +142,7 @@ struct guestmem {
 	struct gm_set __rcu *set;
 	struct srcu_struct srcu;
 	u64 generation;
+	u64 vmalloc_bytes;
 	struct address_space mapping;
 	struct rw_semaphore dirty_sem;
 	struct gm_counters __percpu *counters;
@@ -170,6 +173,7 @@ static inline void gm_count_access(struct guestmem *gm, bool write, u64 bytes,
 }
 
 extern unsigned int guestmem_max_regions;
+extern unsigned long guestmem_max_vmalloc_mb;
 
 /*
  * A reference taken by guestmem_get_file() on a file opened without

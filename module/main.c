@@ -35,6 +35,32 @@ module_param_cb(max_regions, &gm_max_regions_ops, &guestmem_max_regions, 0644);
 MODULE_PARM_DESC(max_regions,
 		 "Maximum number of regions per address space (default 32768)");
 
+static int gm_set_max_vmalloc_mb(const char *val,
+				 const struct kernel_param *kp)
+{
+	unsigned long mb;
+	int ret;
+
+	ret = kstrtoul(val, 0, &mb);
+	if (ret)
+		return ret;
+	/* In bytes, the limit must fit in 64 bits. */
+	if (mb > U64_MAX >> 20)
+		return -EINVAL;
+	WRITE_ONCE(guestmem_max_vmalloc_mb, mb);
+	return 0;
+}
+
+static const struct kernel_param_ops gm_max_vmalloc_mb_ops = {
+	.set = gm_set_max_vmalloc_mb,
+	.get = param_get_ulong,
+};
+
+module_param_cb(max_vmalloc_mb, &gm_max_vmalloc_mb_ops,
+		&guestmem_max_vmalloc_mb, 0644);
+MODULE_PARM_DESC(max_vmalloc_mb,
+		 "Maximum MiB of VMALLOC regions per address space, ENOMEM past it; 0 refuses VMALLOC regions (default 4096)");
+
 static struct miscdevice gm_miscdev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "guestmem",

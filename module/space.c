@@ -11,6 +11,7 @@
 #include "trace.h"
 
 unsigned int guestmem_max_regions = 32768;
+unsigned long guestmem_max_vmalloc_mb = 4096;
 static atomic_t gm_next_id = ATOMIC_INIT(0);
 
 /**
@@ -301,6 +302,18 @@ u64 guestmem_generation(struct guestmem *gm)
 EXPORT_SYMBOL_GPL(guestmem_generation);
 
 /*
+ * Whether a VMALLOC region of @size bytes keeps the space within the
+ * max_vmalloc_mb module parameter (called with gm->lock held; a lowered
+ * limit refuses new regions and leaves existing ones alone).
+ */
+static bool gm_vmalloc_fits(struct guestmem *gm, u64 size)
+{
+	u64 cap = (u64)READ_ONCE(guestmem_max_vmalloc_mb) << 20;
+
+	return gm->vmalloc_bytes <= cap && size <= cap - gm->vmalloc_bytes;
+}
+
+/*
  * Publish @new in place of @old (called with gm->lock held).  New readers
  * see @new; readers still looking at @old keep it until they leave their
  * read sections.  The first level of the search is rebuilt here.
@@ -329,8 +342,9 @@ static void gm_publish(struct guestmem *gm, struct gm_set *old,
  * field; user memory of another kind: another file's mapping, private or
  * shared, or a device or PFN mapping), -EOVERFLOW (the GPA range wraps),
  * -ENOSPC (region limit), -EEXIST (overlap), -EFAULT (user range not
- * mapped), -ENOMEM (allocation, or RLIMIT_MEMLOCK of the process or of its
- * user), -EBADF (read-only reference).
+ * mapped), -ENOMEM (allocation; RLIMIT_MEMLOCK of the process or of its
+ * user; the space's VMALLOC bytes past the max_vmalloc_mb module
+ * parameter), -EBADF (read-only reference).
  */
 int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 {
@@ -359,6 +373,11 @@ int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 		ret = -EEXIST;
 		goto unlock;
 	}
+	if (desc->backing == GUESTMEM_BACKING_VMALLOC &&
+	    !gm_vmalloc_fits(gm, desc->size)) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
 	new = gm_set_alloc(old->count + 1);
 	if (!new) {
 		ret = -ENOMEM;
@@ -374,6 +393,8 @@ int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 	new->keys[i] = (struct gm_key){ .last = r->last, .gpa = r->gpa,
 					.kaddr = r->kaddr, .region = r };
 	new->total_size = old->total_size + r->size;
+	if (r->backing == GUESTMEM_BACKING_VMALLOC)
+		gm->vmalloc_bytes += r->size;
 	gm_publish(gm, old, new);
 	call_srcu(&gm->srcu, &old->rcu, gm_set_free_srcu);
 unlock:
@@ -426,6 +447,8 @@ int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size)
 	}
 	gm_set_copy(new, old, i, true);
 	new->total_size = old->total_size - r->size;
+	if (r->backing == GUESTMEM_BACKING_VMALLOC)
+		gm->vmalloc_bytes -= r->size;
 	gm_publish(gm, old, new);
 	/*
 	 * Wait for readers and faults that may have found @r (under SRCU, or
