@@ -69,9 +69,11 @@ KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
 	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
 DKMS_SRC = $(DESTDIR)/usr/src/guestmem-$(DKMS_VERSION)
+# The module's sources, as DKMS and the guestmem-dkms package take them
+# (`make -s print-dkms-files` lists them for debian/rules).
 DKMS_FILES = Kbuild Makefile dkms.conf $(filter-out %.mod.c,$(wildcard \
-	module/Kbuild module/*.[ch] include/linux/*.h uapi/linux/*.h \
-	samples/Kbuild samples/*.[ch]))
+	module/Kbuild module/*.[ch] module/tests/*.[ch] include/linux/*.h \
+	uapi/linux/*.h samples/Kbuild samples/*.[ch]))
 # guestmemctl, if built (make -C tools, or make run into build/tools).
 GUESTMEMCTL = $(firstword $(wildcard tools/guestmemctl build/tools/guestmemctl))
 MODDIR = $(DESTDIR)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)
@@ -142,4 +144,7 @@ dkms-remove:
 	rm -rf $(DKMS_SRC)
 	$(uninstall_userspace)
 
-.PHONY: install uninstall dkms-install dkms-remove
+print-dkms-files:
+	@echo $(DKMS_FILES)
+
+.PHONY: install uninstall dkms-install dkms-remove print-dkms-files
