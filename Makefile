@@ -118,8 +118,7 @@ install: modules
 
 uninstall:
 	$(check_krel)
-	rm -f $(MODDIR)/module/guestmem.ko* $(MODDIR)/module/guestmem_kunit.ko* \
-		$(MODDIR)/samples/guestmem_dma.ko*
+	rm -f $(MODDIR)/module/guestmem*.ko* $(MODDIR)/samples/guestmem*.ko*
 	rmdir $(MODDIR)/module $(MODDIR)/samples 2>/dev/null || true
 	$(uninstall_userspace)
 	$(if $(DESTDIR),,depmod -a $(KREL))
