@@ -19,12 +19,14 @@
  *  - a READONLY region under a guest write: EFAULT or an MMIO exit, memory
  *    unchanged;
  *  - the VMM reports a guest's failed assertion and exception;
- *  - the VMM forks and closes its guestmem fd while the guest runs; the
- *    module cannot be unloaded while the mapping exists.
+ *  - the VMM forks and closes its guestmem fd while the guest runs (between
+ *    KVM_RUNs, and with a vCPU thread inside KVM_RUN all along); the module
+ *    cannot be unloaded while the mapping exists.
  *
  * No /dev/kvm is a failure, not a skip: the test VMs always have nested SVM.
  */
 #include <endian.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 
 #include "guestmem_util.h"
@@ -634,6 +636,127 @@ TEST(fork_close_unload)
 	RUN_SYNC(v, 0xc41d);
 	RUN_EXPECT(v, UCALL_DONE);
 	EXPECT_EQ(4ULL, *(uint64_t *)(map + PG - 8));
+
+	vm_free(vm);
+	munmap(map, 2 * PG);
+	close(memfd);
+	munmap(mem, 2 * PG);
+}
+
+/*
+ * The same while a vCPU thread is inside KVM_RUN all along: the guest counts
+ * at @gpa and copies the word at @gpa + 8 (written by a forked child) to
+ * @gpa + 16, forever.  Waits are bounded; only a failure waits long.
+ */
+static void guest_count_forever(uint64_t gpa)
+{
+	uint64_t n;
+
+	for (n = 1;; n++) {
+		GUEST_WRITE(uint64_t, gpa, n);
+		GUEST_WRITE(uint64_t, gpa + 16, GUEST_READ(uint64_t, gpa + 8));
+	}
+}
+
+struct bg_vcpu {
+	struct vcpu *v;
+	volatile int stop;
+	int ret;
+};
+
+static void *bg_vcpu_fn(void *arg)
+{
+	struct bg_vcpu *b = arg;
+
+	do {
+		b->ret = vcpu_run(b->v);
+	} while (!b->stop && (b->ret == -EINTR || !b->ret));
+	return NULL;
+}
+
+static void sig_noop(int sig)
+{
+	(void)sig;
+}
+
+/* Wait (bounded) until the 64-bit word at @p differs from @old. */
+static bool wait_change(volatile uint64_t *p, uint64_t old)
+{
+	uint64_t end = now_ms() + 120 * 1000;
+
+	while (*p == old)
+		if (now_ms() >= end)
+			return false;
+	return true;
+}
+
+TEST(close_and_fork_while_vcpu_runs)
+{
+	volatile uint64_t *w;
+	struct bg_vcpu b = { 0 };
+	struct sigaction sa;
+	uint8_t *mem, *map;
+	pthread_t thread;
+	struct vm *vm;
+	int fd, memfd, ret, i;
+	uint64_t seen;
+	pid_t pid;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sig_noop;
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));	/* no SA_RESTART */
+	memfd = memfd_map(2 * PG, (void **)&mem);
+	ASSERT_LE(0, memfd);
+	fd = gm_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, gm_add_vmalloc(fd, G, PG));
+	ASSERT_EQ(0, gm_add_user(fd, GP(1), PG, mem));
+	map = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, G);
+	ASSERT_NE(MAP_FAILED, map);
+	vm = vm_create();
+	ASSERT_NE(NULL, vm) TH_LOG(NO_KVM_MSG, strerror(errno));
+	ASSERT_EQ(0, vm_map(vm, G, G, 2 * PG));
+	ASSERT_EQ(0, vm_memslot(vm, SLOT, G, 2 * PG, map, 0));
+	/* The counter in the USER page, the child's word in it too. */
+	b.v = vcpu_add(vm, guest_count_forever, GP(1), 0, 0, 0);
+	ASSERT_NE(NULL, b.v);
+	w = (volatile uint64_t *)mem;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, bg_vcpu_fn, &b));
+	ASSERT_TRUE(wait_change(w, 0)) TH_LOG("the guest does not run");
+
+	/* A child forked now sees the running guest through the mapping. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		volatile uint64_t *cw = (volatile uint64_t *)(map + PG);
+
+		CHILD_CHECK(wait_change(cw, cw[0]));	/* the guest counts */
+		cw[1] = 0xc41d;				/* the guest copies it */
+		CHILD_CHECK(wait_change(cw + 2, 0));
+		CHILD_CHECK(cw[2] == 0xc41d);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child(pid));
+
+	/* Closed: the mapping holds the space, the guest goes on. */
+	ASSERT_EQ(0, close(fd));
+	seen = *w;
+	ASSERT_TRUE(wait_change(w, seen)) TH_LOG("the guest stopped after close()");
+	ret = syscall(SYS_delete_module, "guestmem", O_NONBLOCK) ? -errno : 0;
+	EXPECT_TRUE(ret == -EBUSY || ret == -EAGAIN)
+		TH_LOG("delete_module(guestmem): %d", ret);
+	seen = *w;
+	ASSERT_TRUE(wait_change(w, seen)) TH_LOG("the guest stopped after rmmod");
+	EXPECT_EQ(0xc41dULL, w[2]);
+
+	/* Stop the vCPU: a signal ends its KVM_RUN with EINTR. */
+	b.stop = 1;
+	for (i = 0; pthread_tryjoin_np(thread, NULL) == EBUSY; i++) {
+		ASSERT_LT(i, 12000) TH_LOG("the vCPU thread does not stop");
+		pthread_kill(thread, SIGUSR1);
+		sleep_ms(10);
+	}
+	EXPECT_EQ(-EINTR, b.ret) TH_LOG("KVM_RUN: %s", strerror(-b.ret));
 
 	vm_free(vm);
 	munmap(map, 2 * PG);
