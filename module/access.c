@@ -8,6 +8,8 @@
  */
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/uaccess.h>
 #include "fastpath.h"
 #include "internal.h"
@@ -50,6 +52,16 @@ static u64 gm_usable(struct guestmem *gm, struct gm_set *set, u64 gpa, u64 len,
 	}
 }
 
+/*
+ * Long accesses move at most this much between resched points and checks
+ * for a fatal signal.
+ */
+#define GM_PIECE	SZ_1M
+
+static int __gm_access(struct guestmem *gm, u64 gpa, u64 len, bool write,
+		       bool partial, gm_actor_t actor, void *ctx, u64 *done,
+		       u64 max_piece);
+
 /**
  * gm_access - move bytes between a GPA range and a caller's buffer
  * @gm: the space
@@ -62,11 +74,23 @@ static u64 gm_usable(struct guestmem *gm, struct gm_set *set, u64 gpa, u64 len,
  * @ctx: passed to @actor
  * @done: out: bytes moved
  *
- * Return: 0, -EOVERFLOW, -ENXIO, -EACCES, or -EFAULT when @actor fails
- * (then *@done counts the bytes moved before the fault).
+ * @actor is called with at most 1 MiB at a time, with a resched point
+ * between calls; a fatal signal ends the access between two of them.
+ *
+ * Return: 0, -EOVERFLOW, -ENXIO, -EACCES, -EFAULT when @actor fails, or
+ * -EINTR on a fatal signal (then *@done counts the bytes moved before).
  */
 int gm_access(struct guestmem *gm, u64 gpa, u64 len, bool write, bool partial,
 	      gm_actor_t actor, void *ctx, u64 *done)
+{
+	return __gm_access(gm, gpa, len, write, partial, actor, ctx, done,
+			   GM_PIECE);
+}
+
+/* gm_access() in pieces of at most @max_piece bytes (no larger than a region). */
+static int __gm_access(struct guestmem *gm, u64 gpa, u64 len, bool write,
+		       bool partial, gm_actor_t actor, void *ctx, u64 *done,
+		       u64 max_piece)
 {
 	struct gm_set *set;
 	unsigned int i = 0;
@@ -89,11 +113,15 @@ int gm_access(struct guestmem *gm, u64 gpa, u64 len, bool write, bool partial,
 	ret = 0;
 
 	while (moved < len) {
-		struct gm_region *r = set->keys[i++].region;
+		struct gm_region *r = set->keys[i].region;
 		u64 offset = gpa + moved - r->gpa;
-		u64 chunk = min(r->size - offset, len - moved);
+		u64 chunk = min3(r->size - offset, len - moved, max_piece);
 		size_t left;
 
+		if (moved && fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
 		left = actor(r->kaddr + offset, chunk, moved, ctx);
 		if (write && chunk > left)
 			gm_region_mark_dirty(r, offset, chunk - left);
@@ -102,6 +130,8 @@ int gm_access(struct guestmem *gm, u64 gpa, u64 len, bool write, bool partial,
 			ret = -EFAULT;
 			break;
 		}
+		if (offset + chunk == r->size)
+			i++;
 		if (moved < len)
 			cond_resched();
 	}
@@ -269,8 +299,9 @@ int guestmem_walk_chunks(struct guestmem *gm, u64 gpa, u64 len, bool write,
 	if (write && gm_ref_ro(gm))
 		return -EBADF;
 	gm = gm_ref(gm);
-	ret = gm_access(gm, gpa, len, write, false, gm_actor_chunk, &walk,
-			&done);
+	/* One chunk per region: the callback has what it needs to resched. */
+	ret = __gm_access(gm, gpa, len, write, false, gm_actor_chunk, &walk,
+			  &done, U64_MAX);
 	if (!walk.ret)
 		return ret;
 	/* The callback that stopped the walk may have written its chunk. */
@@ -294,8 +325,10 @@ static size_t gm_actor_memset(void *kaddr, size_t len, u64 offset, void *ctx)
  * @len: number of bytes; 0 succeeds without access
  *
  * Exact: nothing is written unless the whole range is backed and writable.
+ * A fatal signal stops a long fill between two pieces of 1 MiB.
  *
- * Return: 0, -EOVERFLOW, -ENXIO, -EACCES or -EBADF (read-only reference).
+ * Return: 0, -EOVERFLOW, -ENXIO, -EACCES, -EBADF (read-only reference) or
+ * -EINTR (fatal signal).
  */
 int guestmem_fill(struct guestmem *gm, u64 gpa, u8 value, u64 len)
 {
@@ -347,9 +380,11 @@ static u64 gm_copy_piece(struct guestmem *gm, struct gm_set *set, u64 dst,
  *
  * memmove() semantics: the ranges may overlap, and both may span any number
  * of regions.  Exact: nothing is written unless the source is fully backed
- * and the destination fully backed and writable.
+ * and the destination fully backed and writable.  A fatal signal stops a
+ * long copy between two pieces of 1 MiB.
  *
- * Return: 0, -EOVERFLOW, -ENXIO, -EACCES or -EBADF (read-only reference).
+ * Return: 0, -EOVERFLOW, -ENXIO, -EACCES, -EBADF (read-only reference) or
+ * -EINTR (fatal signal).
  */
 int guestmem_copy(struct guestmem *gm, u64 dst, u64 src, u64 len)
 {
@@ -377,8 +412,12 @@ int guestmem_copy(struct guestmem *gm, u64 dst, u64 src, u64 len)
 		void *dk, *sk;
 		u64 n;
 
-		n = gm_copy_piece(gm, set, dst, src, pos, left, backward,
-				  &dk, &sk, &rd);
+		if (left < len && fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		n = gm_copy_piece(gm, set, dst, src, pos, min_t(u64, left, GM_PIECE),
+				  backward, &dk, &sk, &rd);
 		memmove(dk, sk, n);
 		gm_region_mark_dirty(rd, (dk - rd->kaddr), n);
 		left -= n;

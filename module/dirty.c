@@ -18,6 +18,7 @@
 #include <linux/bitmap.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "internal.h"
@@ -81,18 +82,54 @@ static void gm_dirty_zap(struct guestmem *gm, struct gm_region *r,
 	}
 }
 
+/* Put the @n low bits of @bits at bit @pos of @out (which has room). */
+static void gm_bits_put(unsigned long *out, unsigned long pos,
+			unsigned long bits, unsigned long n)
+{
+	unsigned long w = pos / BITS_PER_LONG, sh = pos % BITS_PER_LONG;
+
+	out[w] |= bits << sh;
+	if (sh && sh + n > BITS_PER_LONG)
+		out[w + 1] |= bits >> (BITS_PER_LONG - sh);
+}
+
+/* The @n bits of @in from bit @pos, as the low bits of a word. */
+static unsigned long gm_bits_get(const unsigned long *in, unsigned long pos,
+				 unsigned long n)
+{
+	unsigned long w = pos / BITS_PER_LONG, sh = pos % BITS_PER_LONG;
+	unsigned long bits = in[w] >> sh;
+
+	if (sh && sh + n > BITS_PER_LONG)
+		bits |= in[w + 1] << (BITS_PER_LONG - sh);
+	return bits & BITMAP_LAST_WORD_MASK(n);
+}
+
+enum gm_dirty_op {
+	GM_DIRTY_FETCH,		/* copy the bits into @bits */
+	GM_DIRTY_CLEAR,		/* move them there, zapping the cleared pages */
+	GM_DIRTY_RESTORE,	/* put the bits of @bits back */
+};
+
 /*
- * Fetch (and with @clear, clear) the bits of @npages pages from @gpa into
- * @out, bit 0 = the page at @gpa.  @out must be zeroed by the caller.  A
- * word of the region's bitmap at a time: with @clear, one atomic
- * fetch-and-clear per word, then the zap of exactly the pages it cleared.
- * Runs under SRCU (and with @clear, gm->dirty_sem for write), which may
- * sleep: a resched point every GM_DIRTY_RESCHED_WORDS words.
+ * A resched point (and, fetching, a check for a fatal signal) every
+ * GM_DIRTY_RESCHED_WORDS words of a region's bitmap.
  */
 #define GM_DIRTY_RESCHED_WORDS	64	/* 4096 pages: 16 MiB */
 
-static void gm_dirty_fetch(struct guestmem *gm, struct gm_set *set, u64 gpa,
-			   unsigned long npages, unsigned long *out, bool clear)
+/*
+ * Fetch, fetch and clear, or restore the bits of @npages pages from @gpa,
+ * bit 0 of @bits = the page at @gpa (@bits zeroed by the caller for a
+ * fetch).  A word of the region's bitmap at a time: one atomic
+ * fetch-and-clear per word, then the zap of exactly the pages it cleared.
+ * Runs under SRCU (and for a clear, gm->dirty_sem for write).
+ *
+ * Return: the pages done: @npages, or fewer when a fatal signal stopped a
+ * fetch (a restore always runs to the end).
+ */
+static unsigned long gm_dirty_walk(struct guestmem *gm, struct gm_set *set,
+				   u64 gpa, unsigned long npages,
+				   unsigned long *bits, enum gm_dirty_op op)
 {
 	unsigned long done = 0, words = 0;
 
@@ -113,42 +150,57 @@ static void gm_dirty_fetch(struct guestmem *gm, struct gm_set *set, u64 gpa,
 			unsigned long mask = BITMAP_LAST_WORD_MASK(lo + cnt) &
 					     BITMAP_FIRST_WORD_MASK(lo);
 			atomic_long_t *word = (atomic_long_t *)&r->dirty_bitmap[w];
-			unsigned long bits, b;
+			unsigned long at = done + (pos - first), b;
 
-			if (clear)
-				bits = atomic_long_fetch_andnot(mask, word);
-			else
-				bits = READ_ONCE(r->dirty_bitmap[w]);
-			bits &= mask;
-			if (bits && clear)
-				gm_dirty_zap(gm, r, w * BITS_PER_LONG, bits);
-			for_each_set_bit(b, &bits, BITS_PER_LONG)
-				__set_bit(done + (w * BITS_PER_LONG + b - first),
-					  out);
+			switch (op) {
+			case GM_DIRTY_RESTORE:
+				b = gm_bits_get(bits, at, cnt) << lo;
+				if (b)
+					atomic_long_or(b, word);
+				break;
+			case GM_DIRTY_CLEAR:
+				b = atomic_long_fetch_andnot(mask, word) & mask;
+				if (b)
+					gm_dirty_zap(gm, r, w * BITS_PER_LONG, b);
+				gm_bits_put(bits, at, b >> lo, cnt);
+				break;
+			default:
+				b = READ_ONCE(r->dirty_bitmap[w]) & mask;
+				gm_bits_put(bits, at, b >> lo, cnt);
+			}
 			pos += cnt;
-			if (!(++words % GM_DIRTY_RESCHED_WORDS))
-				cond_resched();
+			if (++words % GM_DIRTY_RESCHED_WORDS)
+				continue;
+			if (op != GM_DIRTY_RESTORE && fatal_signal_pending(current))
+				return done + (pos - first);
+			cond_resched();
 		}
 		done += n;
 	}
+	return npages;
 }
 
-/* Put fetched bits back after they could not be delivered. */
-static void gm_dirty_restore(struct guestmem *gm, struct gm_set *set, u64 gpa,
-			     unsigned long npages, const unsigned long *bits)
+/*
+ * Fetch (and with @clear, clear) the bits into @bits, which it zeroes;
+ * stopped by a fatal signal, it puts back what it cleared.
+ */
+static int gm_dirty_fetch(struct guestmem *gm, struct gm_set *set, u64 gpa,
+			  unsigned long npages, unsigned long *bits, bool clear)
 {
-	unsigned long bit, n = 0;
+	unsigned long n;
 
-	for_each_set_bit(bit, bits, npages) {
-		u64 cur = gpa + ((u64)bit << PAGE_SHIFT);
-		struct gm_region *r;
-		unsigned int i;
-
-		r = gm_lookup(gm, set, cur, &i);
-		set_bit((cur - r->gpa) >> PAGE_SHIFT, r->dirty_bitmap);
-		if (!(++n % (GM_DIRTY_RESCHED_WORDS * BITS_PER_LONG)))
-			cond_resched();
-	}
+	bitmap_zero(bits, npages);
+	if (clear)
+		down_write(&gm->dirty_sem);
+	n = gm_dirty_walk(gm, set, gpa, npages, bits,
+			  clear ? GM_DIRTY_CLEAR : GM_DIRTY_FETCH);
+	if (clear)
+		up_write(&gm->dirty_sem);
+	if (n == npages)
+		return 0;
+	if (clear)
+		gm_dirty_walk(gm, set, gpa, n, bits, GM_DIRTY_RESTORE);
+	return -EINTR;
 }
 
 /**
@@ -161,8 +213,9 @@ static void gm_dirty_restore(struct guestmem *gm, struct gm_set *set, u64 gpa,
  *	through existing user mappings, are recorded again
  *
  * Return: 0, -EINVAL (misaligned, or a page without DIRTY_LOG),
- * -EOVERFLOW, -ENXIO (an unbacked page) or -EBADF (@clear through a
- * read-only reference).
+ * -EOVERFLOW, -ENXIO (an unbacked page), -EBADF (@clear through a
+ * read-only reference) or -EINTR (a fatal signal stopped a long fetch;
+ * nothing is cleared).
  */
 int guestmem_get_dirty_log(struct guestmem *gm, u64 gpa, u64 size,
 			   unsigned long *bitmap, bool clear)
@@ -178,14 +231,8 @@ int guestmem_get_dirty_log(struct guestmem *gm, u64 gpa, u64 size,
 	idx = srcu_read_lock(&gm->srcu);
 	set = gm_set_deref(gm);
 	ret = gm_dirty_check(gm, set, gpa, size);
-	if (!ret) {
-		bitmap_zero(bitmap, npages);
-		if (clear)
-			down_write(&gm->dirty_sem);
-		gm_dirty_fetch(gm, set, gpa, npages, bitmap, clear);
-		if (clear)
-			up_write(&gm->dirty_sem);
-	}
+	if (!ret)
+		ret = gm_dirty_fetch(gm, set, gpa, npages, bitmap, clear);
 	srcu_read_unlock(&gm->srcu, idx);
 	return ret;
 }
@@ -282,14 +329,11 @@ int gm_ioctl_get_dirty_log(struct guestmem *gm, void __user *argp)
 		ret = -ENOMEM;
 		goto out;
 	}
-	if (clear)
-		down_write(&gm->dirty_sem);
-	gm_dirty_fetch(gm, set, log.gpa, npages, buf, clear);
-	if (clear)
-		up_write(&gm->dirty_sem);
-	if (copy_to_user(u64_to_user_ptr(log.bitmap), buf, bytes)) {
+	ret = gm_dirty_fetch(gm, set, log.gpa, npages, buf, clear);
+	if (!ret && copy_to_user(u64_to_user_ptr(log.bitmap), buf, bytes)) {
 		if (clear)
-			gm_dirty_restore(gm, set, log.gpa, npages, buf);
+			gm_dirty_walk(gm, set, log.gpa, npages, buf,
+				      GM_DIRTY_RESTORE);
 		ret = -EFAULT;
 	}
 	kvfree(buf);

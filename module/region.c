@@ -373,7 +373,7 @@ void gm_region_destroy(struct gm_region *r)
  * @len: number of bytes written (non-zero)
  *
  * Called after the bytes were written, so that whoever fetches the bit
- * reads the new contents.
+ * reads the new contents.  A word of the bitmap at a time (one atomic OR).
  */
 void gm_region_mark_dirty(struct gm_region *r, u64 offset, u64 len)
 {
@@ -382,6 +382,17 @@ void gm_region_mark_dirty(struct gm_region *r, u64 offset, u64 len)
 
 	if (!r->dirty_bitmap)
 		return;
-	for (; first <= last; first++)
+	if (first == last) {
 		set_bit(first, r->dirty_bitmap);
+		return;
+	}
+	while (first <= last) {
+		unsigned long lo = first % BITS_PER_LONG;
+		unsigned long n = min(BITS_PER_LONG - lo, last - first + 1);
+
+		atomic_long_or(BITMAP_FIRST_WORD_MASK(lo) &
+			       BITMAP_LAST_WORD_MASK(lo + n),
+			       (atomic_long_t *)&r->dirty_bitmap[first / BITS_PER_LONG]);
+		first += n;
+	}
 }
