@@ -2,15 +2,15 @@
 #
 # guestmem: out-of-tree build and test entry points.
 #
-#   make              build module/guestmem.ko against KDIR
+#   make              build module/guestmem.ko and the samples against KDIR
+#   make sparse       the same with sparse on every file (C=2)
 #   make check        the whole test suite in VMs (see README.md)
 #   make run          the demo in a VM with Debian's stock kernel
 #   make shell        an interactive shell in the debug VM
 #   make bench        benchmarks against peers, on the stock kernel
 #   make stress       long stress and fuzzing runs in the debug VM
-#   make install      (also uninstall, dkms-install, dkms-remove)
-#   make clean
-#   make install      modules_install (INSTALL_MOD_PATH=$(DESTDIR)), the uapi
+#   make install      modules_install into updates/guestmem/ of the kernel
+#                     of KDIR (INSTALL_MOD_PATH=$(DESTDIR)), the uapi
 #                     header, the udev rule, guestmemctl (if built), the
 #                     man pages guestmem(4) and guestmemctl(8)
 #   make uninstall    remove what `make install` installed
@@ -18,6 +18,7 @@
 #   make dkms-remove  remove what `make dkms-install` installed
 #   make deb          Debian packages guestmem-dkms and guestmem-utils, from
 #                     a copy of the tree, into build/deb (scripts/build-deb)
+#   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 PWD := $(shell pwd)
@@ -61,7 +62,9 @@ DESTDIR ?=
 PREFIX ?= /usr
 MANDIR ?= $(PREFIX)/share/man
 UDEVRULESDIR ?= /lib/udev/rules.d
-INSTALL_MOD_DIR ?= extra
+# Every module this tree builds goes under one directory that says whose
+# they are, so that uninstall can remove them all.
+INSTALL_MOD_DIR ?= updates/guestmem
 GUESTMEM_GROUP ?= guestmem
 DKMS ?= dkms
 # The release of the kernel in KDIR, as modules_install names its directory.
@@ -118,8 +121,10 @@ install: modules
 
 uninstall:
 	$(check_krel)
-	rm -f $(MODDIR)/module/guestmem*.ko* $(MODDIR)/samples/guestmem*.ko*
-	rmdir $(MODDIR)/module $(MODDIR)/samples 2>/dev/null || true
+	@test -n "$(strip $(INSTALL_MOD_DIR))" || \
+		{ echo "INSTALL_MOD_DIR must name guestmem's own directory" >&2; exit 1; }
+	! test -d $(MODDIR) || find $(MODDIR) -name 'guestmem*.ko*' -delete
+	! test -d $(MODDIR) || find $(MODDIR) -depth -type d -empty -delete
 	$(uninstall_userspace)
 	$(if $(DESTDIR),,depmod -a $(KREL))
 
