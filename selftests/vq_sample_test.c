@@ -1,0 +1,820 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The sample device samples/guestmem_vq.c end to end, from a process
+ * without KVM: the test plays the guest's driver.  It lays a virtio split
+ * virtqueue out in a guestmem space (through a shared mapping of the
+ * space, as a guest would see its RAM), binds /dev/guestmem_vq to it and to
+ * two eventfds, kicks by writing the kick eventfd and waits for completions
+ * by reading the interrupt eventfd.  Malformed rings must break the queue
+ * with the reason reported; unbinding, rebinding, removing regions and
+ * closing fds while another thread kicks must neither lose nor duplicate a
+ * completion nor upset the kernel.
+ *
+ * Loads /modules/guestmem_vq.ko if /dev/guestmem_vq is absent.
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
+
+#include "guestmem_util.h"
+#include "../samples/guestmem_vq.h"
+#include "kselftest_harness.h"
+
+#define VQ_DEV		"/dev/guestmem_vq"
+#define VQ_KO		"/modules/guestmem_vq.ko"
+
+/*
+ * The space (pages from B):
+ *
+ *   [ 0, 16) R0 VMALLOC: desc table page 0, avail ring page 1, used ring
+ *            page 2, indirect tables page 3, buffers from page 4
+ *   [16, 32) R1 VMALLOC: more buffers (requests cross the boundary)
+ *   [32, 48) hole
+ *   [48, 52) R2 VMALLOC, READONLY
+ *
+ * Everything is mapped once, MAP_SHARED, at mem (the hole and R2 are never
+ * touched through it).
+ */
+#define B		0x200000ULL
+#define G(pg)		(B + (uint64_t)(pg) * PG)
+#define NPAGES		52
+#define NUM		16U
+#define DESC		G(0)
+#define AVAIL		G(1)
+#define USED		G(2)
+#define IND		G(3)
+#define DATA		G(4)
+#define BOUNDARY	G(16)
+#define HOLE		G(32)
+#define RO		G(48)
+
+#define F_NEXT		1
+#define F_WRITE		2
+#define F_INDIRECT	4
+
+struct vdesc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+	uint16_t next;
+};
+
+struct vavail {
+	uint16_t flags;
+	uint16_t idx;
+	uint16_t ring[NUM];
+	uint16_t used_event;
+};
+
+struct vused_elem {
+	uint32_t id;
+	uint32_t len;
+};
+
+struct vused {
+	uint16_t flags;
+	uint16_t idx;
+	struct vused_elem ring[NUM];
+	uint16_t avail_event;
+};
+
+static int vq_load(void)
+{
+	if (!access(VQ_DEV, F_OK))
+		return 0;
+	if (access(VQ_KO, R_OK))
+		return -ENOENT;
+	if (system("insmod " VQ_KO))
+		return -EIO;
+	return access(VQ_DEV, F_OK) ? -ENODEV : 0;
+}
+
+FIXTURE(vq) {
+	int gm, dev, kick, call;
+	uint8_t *mem;
+	struct vdesc *desc;
+	struct vavail *avail;
+	struct vused *used;
+	uint16_t aidx;		/* the driver's avail index */
+	uint16_t seen;		/* used entries the driver has checked */
+	uint16_t next_desc;	/* descriptors are handed out round-robin */
+	pthread_t kicker;
+	atomic_bool stop;
+	bool kicking;
+};
+
+FIXTURE_SETUP(vq)
+{
+	int ret = vq_load();
+
+	if (ret)
+		SKIP(return, "no %s (%s)", VQ_DEV, strerror(-ret));
+	self->gm = gm_open();
+	ASSERT_LE(0, self->gm);
+	ASSERT_EQ(0, gm_add_vmalloc(self->gm, G(0), 16 * PG));
+	ASSERT_EQ(0, gm_add_vmalloc(self->gm, G(16), 16 * PG));
+	ASSERT_EQ(0, gm_add(self->gm, G(48), 4 * PG, 0,
+			    GUESTMEM_BACKING_VMALLOC, GUESTMEM_REGION_READONLY));
+	self->mem = mmap(NULL, NPAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->gm, B);
+	ASSERT_NE(MAP_FAILED, self->mem);
+	self->desc = (void *)(self->mem + (DESC - B));
+	self->avail = (void *)(self->mem + (AVAIL - B));
+	self->used = (void *)(self->mem + (USED - B));
+	self->dev = open(VQ_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev);
+	self->kick = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, self->kick);
+	self->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, self->call);
+}
+
+FIXTURE_TEARDOWN(vq)
+{
+	if (self->kicking) {
+		atomic_store(&self->stop, true);
+		pthread_join(self->kicker, NULL);
+	}
+	if (self->mem && self->mem != MAP_FAILED)
+		munmap(self->mem, NPAGES * PG);
+	close(self->call);
+	close(self->kick);
+	close(self->dev);
+	close(self->gm);
+}
+
+static int vq_bind_full(int dev, int gm, int kick, int call, uint32_t num,
+			uint64_t features, uint32_t flags, uint64_t desc)
+{
+	struct guestmem_vq_bind b;
+
+	memset(&b, 0, sizeof(b));
+	b.guestmem_fd = gm;
+	b.kick_fd = kick;
+	b.call_fd = call;
+	b.num = num;
+	b.features = features;
+	b.desc_gpa = desc;
+	b.avail_gpa = AVAIL;
+	b.used_gpa = USED;
+	b.flags = flags;
+	return gm_ioctl(dev, GUESTMEM_VQ_BIND, &b);
+}
+
+static int vq_bind(FIXTURE_DATA(vq) *self, uint64_t features, uint32_t flags)
+{
+	return vq_bind_full(self->dev, self->gm, self->kick, self->call, NUM,
+			    features, flags, DESC);
+}
+
+static struct guestmem_vq_status vq_status(int dev)
+{
+	struct guestmem_vq_status st;
+
+	memset(&st, 0xff, sizeof(st));
+	if (gm_ioctl(dev, GUESTMEM_VQ_GET_STATUS, &st))
+		memset(&st, 0xee, sizeof(st));
+	return st;
+}
+
+/* A fresh ring: zeroed rings, driver indices at 0. */
+static void vq_reset_ring(FIXTURE_DATA(vq) *self)
+{
+	memset(self->mem, 0, 4 * PG);
+	self->aidx = 0;
+	self->seen = 0;
+	self->next_desc = 0;
+}
+
+static void vq_kick(FIXTURE_DATA(vq) *self)
+{
+	uint64_t one = 1;
+
+	if (write(self->kick, &one, sizeof(one)) != sizeof(one))
+		abort();
+}
+
+/* Publish @head (entry before index, as virtio_wmb()). */
+static void vq_avail(FIXTURE_DATA(vq) *self, uint16_t head)
+{
+	self->avail->ring[self->aidx % NUM] = head;
+	self->aidx++;
+	__atomic_store_n(&self->avail->idx, self->aidx, __ATOMIC_RELEASE);
+}
+
+/*
+ * Wait (on the interrupt eventfd) until used->idx reaches @target; -1 if
+ * nothing moves for 20 s (a safety net, not a timing assumption).
+ */
+static int vq_wait_used(FIXTURE_DATA(vq) *self, uint16_t target)
+{
+	struct pollfd p = { .fd = self->call, .events = POLLIN };
+	uint64_t cnt;
+
+	for (;;) {
+		if (__atomic_load_n(&self->used->idx, __ATOMIC_ACQUIRE) == target)
+			return 0;
+		if (poll(&p, 1, 20000) != 1)
+			return -1;
+		if (read(self->call, &cnt, sizeof(cnt)) != sizeof(cnt) &&
+		    errno != EAGAIN)
+			return -1;
+	}
+}
+
+/* Wait for the interrupt of a broken queue; its reason, or 1 on timeout. */
+static int vq_wait_broken(FIXTURE_DATA(vq) *self)
+{
+	struct pollfd p = { .fd = self->call, .events = POLLIN };
+	struct guestmem_vq_status st;
+	uint64_t cnt;
+
+	for (;;) {
+		st = vq_status(self->dev);
+		if (st.broken)
+			return st.broken;
+		if (poll(&p, 1, 20000) != 1)
+			return 1;
+		if (read(self->call, &cnt, sizeof(cnt)) != sizeof(cnt) &&
+		    errno != EAGAIN)
+			return 1;
+	}
+}
+
+static void *gpa_ptr(FIXTURE_DATA(vq) *self, uint64_t gpa)
+{
+	return self->mem + (gpa - B);
+}
+
+static uint16_t vq_put_desc(FIXTURE_DATA(vq) *self, uint64_t addr,
+			    uint32_t len, uint16_t flags)
+{
+	uint16_t i = self->next_desc++ % NUM;
+
+	self->desc[i] = (struct vdesc){ addr, len, flags, 0 };
+	return i;
+}
+
+/*
+ * A COPY request: header at @hdr, @len payload bytes at @src, copied to
+ * @dst, status byte at @status (three or four descriptors).  Returns the
+ * head.
+ */
+static uint16_t vq_copy_req(FIXTURE_DATA(vq) *self, uint64_t hdr, uint64_t src,
+			    uint32_t len, uint64_t dst, uint64_t status)
+{
+	uint16_t d0, d1, d2, d3;
+
+	if (hdr < HOLE) {
+		struct guestmem_vq_req_hdr *h = gpa_ptr(self, hdr);
+
+		h->type = GUESTMEM_VQ_REQ_COPY;
+		h->reserved = 0;
+	}
+	d0 = vq_put_desc(self, hdr, sizeof(struct guestmem_vq_req_hdr), F_NEXT);
+	d1 = vq_put_desc(self, src, len, F_NEXT);
+	d2 = vq_put_desc(self, dst, len, F_WRITE | F_NEXT);
+	d3 = vq_put_desc(self, status, 1, F_WRITE);
+	self->desc[d0].next = d1;
+	self->desc[d1].next = d2;
+	self->desc[d2].next = d3;
+	return d0;
+}
+
+static void fill(FIXTURE_DATA(vq) *self, uint64_t gpa, uint32_t len,
+		 unsigned int seed)
+{
+	uint8_t *p = gpa_ptr(self, gpa);
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = pat(gpa + i, seed);
+}
+
+static bool same(FIXTURE_DATA(vq) *self, uint64_t dst, uint64_t src,
+		 uint32_t len, unsigned int seed)
+{
+	const uint8_t *p = gpa_ptr(self, dst);
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != pat(src + i, seed))
+			return false;
+	return true;
+}
+
+/* The used entry of the @k-th completion. */
+static struct vused_elem vq_used(FIXTURE_DATA(vq) *self, uint16_t k)
+{
+	return self->used->ring[k % NUM];
+}
+
+TEST_F(vq, copy_one)
+{
+	static const char msg[] = "guestmem virtqueue";
+	uint8_t *status = gpa_ptr(self, DATA + 2 * PG);
+	struct guestmem_vq_status st;
+	uint16_t head;
+
+	vq_reset_ring(self);
+	ASSERT_EQ(0, vq_bind(self, 0, 0));
+	st = vq_status(self->dev);
+	ASSERT_EQ(1U, st.bound);
+	ASSERT_EQ(0, st.broken);
+	memcpy(gpa_ptr(self, DATA + 64), msg, sizeof(msg));
+	*status = 0xaa;
+	head = vq_copy_req(self, DATA, DATA + 64, sizeof(msg), DATA + PG,
+			   DATA + 2 * PG);
+	vq_avail(self, head);
+	vq_kick(self);
+	ASSERT_EQ(0, vq_wait_used(self, 1));
+	EXPECT_EQ(head, vq_used(self, 0).id);
+	EXPECT_EQ(sizeof(msg) + 1, vq_used(self, 0).len);
+	EXPECT_EQ(GUESTMEM_VQ_S_OK, *status);
+	EXPECT_STREQ(msg, (char *)gpa_ptr(self, DATA + PG));
+	st = vq_status(self->dev);
+	EXPECT_EQ(1U, st.requests);
+	EXPECT_EQ(0U, st.errors);
+	EXPECT_EQ(1U, st.interrupts);
+	EXPECT_EQ(1, st.last_avail);
+	EXPECT_EQ(1, st.used_idx);
+}
+
+/*
+ * Submit @n COPY requests (sizes and places varied by @seed, many across
+ * the R0/R1 boundary), kick once, wait, check each.
+ */
+static void vq_batch(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(vq) *self, unsigned int n, unsigned int seed)
+{
+	uint64_t src[4], dst[4], st[4];
+	uint32_t len[4];
+	uint16_t head[4];
+	unsigned int i;
+
+	ASSERT_LE(n, 4U);
+	for (i = 0; i < n; i++) {
+		unsigned int k = seed * 4 + i;
+
+		len[i] = 1 + (k * 977) % 3000;
+		/*
+		 * Sources apart (each has its own pattern) and ending near
+		 * the boundary, destinations straddling it.
+		 */
+		src[i] = BOUNDARY - 4 * PG + i * 3400 + (k * 131) % 384;
+		dst[i] = BOUNDARY - 2000 + i * 3100;
+		st[i] = DATA + i;
+		fill(self, src[i], len[i], k);
+		memset(gpa_ptr(self, dst[i]), 0, len[i]);
+		*(uint8_t *)gpa_ptr(self, st[i]) = 0xaa;
+		head[i] = vq_copy_req(self, DATA + 64 + 16 * i, src[i], len[i],
+				      dst[i], st[i]);
+		/* The sources of this batch must not overlap its destinations. */
+		ASSERT_LE(src[i] + len[i], BOUNDARY - 2000);
+	}
+	for (i = 0; i < n; i++)
+		vq_avail(self, head[i]);
+	vq_kick(self);
+	ASSERT_EQ(0, vq_wait_used(self, self->aidx));
+	for (i = 0; i < n; i++) {
+		struct vused_elem e = vq_used(self, self->seen + i);
+
+		EXPECT_EQ(head[i], e.id);
+		EXPECT_EQ(len[i] + 1, e.len);
+		EXPECT_EQ(GUESTMEM_VQ_S_OK, *(uint8_t *)gpa_ptr(self, st[i]));
+		EXPECT_TRUE(same(self, dst[i], src[i], len[i], seed * 4 + i));
+	}
+	self->seen += n;
+}
+
+TEST_F(vq, many_across_boundary)
+{
+	struct guestmem_vq_status st;
+	unsigned int r;
+
+	vq_reset_ring(self);
+	ASSERT_EQ(0, vq_bind(self, 0, 0));
+	/* 300 requests: the 16-bit indices go round the ring many times. */
+	for (r = 0; r < 100; r++)
+		vq_batch(_metadata, self, 1 + r % 4, r);
+	st = vq_status(self->dev);
+	EXPECT_EQ(self->aidx, st.requests);
+	EXPECT_EQ(0U, st.errors);
+	EXPECT_EQ(self->aidx, st.used_idx);
+	EXPECT_EQ(0, st.broken);
+}
+
+TEST_F(vq, indirect_and_event_idx)
+{
+	struct vdesc *ind = gpa_ptr(self, IND);
+	uint8_t *status = gpa_ptr(self, DATA + 8);
+	struct guestmem_vq_status st;
+	uint16_t head, target;
+	unsigned int i, waited;
+
+	vq_reset_ring(self);
+	ASSERT_EQ(0, vq_bind(self, GUESTMEM_VQ_FEAT_INDIRECT_DESC |
+				   GUESTMEM_VQ_FEAT_EVENT_IDX, 0));
+	/* One chain: a direct header, then an indirect table (out of order). */
+	((struct guestmem_vq_req_hdr *)gpa_ptr(self, DATA))->type =
+		GUESTMEM_VQ_REQ_COPY;
+	fill(self, DATA + PG, 100, 1);
+	ind[0] = (struct vdesc){ DATA + PG, 100, F_NEXT, 2 };
+	ind[2] = (struct vdesc){ DATA + 2 * PG, 100, F_WRITE | F_NEXT, 1 };
+	ind[1] = (struct vdesc){ DATA + 8, 1, F_WRITE, 0 };
+	self->desc[5] = (struct vdesc){ DATA, 8, F_NEXT, 9 };
+	self->desc[9] = (struct vdesc){ IND, 3 * sizeof(*ind), F_INDIRECT, 0 };
+	head = 5;
+
+	/* Three requests; the driver wants an interrupt after the third. */
+	self->avail->used_event = 2;
+	for (i = 0; i < 3; i++)
+		vq_avail(self, head);
+	vq_kick(self);
+	ASSERT_EQ(0, vq_wait_used(self, 3));
+	EXPECT_EQ(GUESTMEM_VQ_S_OK, *status);
+	EXPECT_TRUE(same(self, DATA + 2 * PG, DATA + PG, 100, 1));
+	EXPECT_EQ(101U, vq_used(self, 2).len);
+	EXPECT_EQ(head, vq_used(self, 2).id);
+	/* avail_event: the device wants a kick for the next entry. */
+	EXPECT_EQ(3, self->used->avail_event);
+
+	/* used_event far ahead: the device completes without interrupting. */
+	self->avail->used_event = 100;
+	st = vq_status(self->dev);
+	vq_avail(self, head);
+	vq_avail(self, head);
+	vq_kick(self);
+	target = 5;
+	for (waited = 0; waited < 20000 &&
+	     __atomic_load_n(&self->used->idx, __ATOMIC_ACQUIRE) != target;
+	     waited++)
+		usleep(1000);
+	ASSERT_EQ(target, self->used->idx);
+	EXPECT_EQ(st.interrupts, vq_status(self->dev).interrupts);
+
+	/* used_event 5: the next completion (used->idx 6) interrupts. */
+	self->avail->used_event = 5;
+	vq_avail(self, head);
+	vq_kick(self);
+	ASSERT_EQ(0, vq_wait_used(self, 6));
+	st = vq_status(self->dev);
+	EXPECT_EQ(6U, st.requests);
+	EXPECT_EQ(0U, st.errors);
+	EXPECT_EQ(0, st.broken);
+}
+
+TEST_F(vq, request_errors)
+{
+	struct guestmem_vq_req_hdr *h = gpa_ptr(self, DATA);
+	uint8_t *status = gpa_ptr(self, DATA + 8);
+	struct guestmem_vq_status st;
+	uint16_t head, d;
+
+	vq_reset_ring(self);
+	ASSERT_EQ(0, vq_bind(self, 0, 0));
+
+	/* The payload in a hole. */
+	head = vq_copy_req(self, DATA, HOLE, 16, DATA + PG, DATA + 8);
+	vq_avail(self, head);
+	vq_kick(self);
+	ASSERT_EQ(0, vq_wait_used(self, 1));
+	EXPECT_EQ(GUESTMEM_VQ_S_IOERR, *status);
+	EXPECT_EQ(1U, vq_used(self, 0).len);
+
+	/* The destination in a READONLY region (the status byte is not). */
+	head = vq_copy_req(self, DATA, DATA + PG, 16, RO, DATA + 8);
+	vq_avail(self, head);
+	vq_kick(self);
+	ASSERT_EQ(0, vq_wait_used(self, 2));
+	EXPECT_EQ(GUESTMEM_VQ_S_IOERR, *status);
+	EXPECT_EQ(1U, vq_used(self, 1).len);
+
+	/* An unknown request type. */
+	head = vq_copy_req(self, DATA, DATA + PG, 16, DATA + 2 * PG, DATA + 8);
+	h->type = 77;
+	vq_avail(self, head);
+	vq_kick(self);
+	ASSERT_EQ(0, vq_wait_used(self, 3));
+	EXPECT_EQ(GUESTMEM_VQ_S_UNSUPP, *status);
+	EXPECT_EQ(1U, vq_used(self, 2).len);
+
+	/* A payload larger than the writable room. */
+	head = vq_copy_req(self, DATA, DATA + PG, 16, DATA + 2 * PG, DATA + 8);
+	self->desc[(head + 2) % NUM].len = 8;
+	vq_avail(self, head);
+	vq_kick(self);
+	ASSERT_EQ(0, vq_wait_used(self, 4));
+	EXPECT_EQ(GUESTMEM_VQ_S_UNSUPP, *status);
+
+	/* No writable buffer at all: used len 0. */
+	d = vq_put_desc(self, DATA, 8, 0);
+	vq_avail(self, d);
+	vq_kick(self);
+	ASSERT_EQ(0, vq_wait_used(self, 5));
+	EXPECT_EQ(0U, vq_used(self, 4).len);
+
+	/* The status byte in a hole: used len 0, the queue goes on. */
+	head = vq_copy_req(self, DATA, DATA + PG, 16, DATA + 2 * PG, HOLE);
+	vq_avail(self, head);
+	vq_kick(self);
+	ASSERT_EQ(0, vq_wait_used(self, 6));
+	EXPECT_EQ(0U, vq_used(self, 5).len);
+
+	st = vq_status(self->dev);
+	EXPECT_EQ(6U, st.requests);
+	EXPECT_EQ(6U, st.errors);
+	EXPECT_EQ(0, st.broken);
+	self->seen = 6;
+	vq_batch(_metadata, self, 2, 3);
+}
+
+/* Malformed rings: each breaks the queue with its reason. */
+struct bad_ring {
+	const char *name;
+	uint64_t features;
+	unsigned int ndesc;
+	struct vdesc desc[4];
+	unsigned int nind;
+	struct vdesc ind[3];
+	uint16_t head;
+	uint16_t avail_idx;
+	int err;
+};
+
+static const struct bad_ring bad_rings[] = {
+	{ "descriptor loop", 0, 2,
+	  { { DATA, 8, F_NEXT, 1 }, { DATA, 8, F_NEXT, 0 } }, 0, {}, 0, 0,
+	  -ELOOP },
+	{ "head index out of range", 0, 0, {}, 0, {}, NUM, 0, -ERANGE },
+	{ "next index out of range", 0, 1, { { DATA, 8, F_NEXT, NUM + 3 } },
+	  0, {}, 0, 0, -ERANGE },
+	{ "avail index jumps", 0, 1, { { DATA, 8, 0, 0 } }, 0, {}, 0,
+	  NUM + 1, -EPROTO },
+	{ "indirect table in a hole", GUESTMEM_VQ_FEAT_INDIRECT_DESC, 1,
+	  { { HOLE, 32, F_INDIRECT, 0 } }, 0, {}, 0, 0, -ENXIO },
+	{ "indirect table inside itself", GUESTMEM_VQ_FEAT_INDIRECT_DESC, 1,
+	  { { IND, 32, F_INDIRECT, 0 } }, 2,
+	  { { DATA, 8, F_NEXT, 1 }, { IND, 32, F_INDIRECT, 0 } }, 0, 0,
+	  -EBADMSG },
+	{ "indirect table larger than the queue",
+	  GUESTMEM_VQ_FEAT_INDIRECT_DESC, 1,
+	  { { IND, 16 * (NUM + 1), F_INDIRECT, 0 } }, 0, {}, 0, 0, -E2BIG },
+	{ "indirect not negotiated", 0, 1, { { IND, 16, F_INDIRECT, 0 } }, 1,
+	  { { DATA, 8, 0, 0 } }, 0, 0, -EBADMSG },
+	{ "buffer wraps past 2^64", 0, 1, { { ~0ULL - 3, 8, 0, 0 } }, 0, {},
+	  0, 0, -EOVERFLOW },
+};
+
+TEST_F(vq, malformed_rings)
+{
+	struct vdesc *ind = gpa_ptr(self, IND);
+	unsigned int c, i;
+
+	for (c = 0; c < sizeof(bad_rings) / sizeof(bad_rings[0]); c++) {
+		const struct bad_ring *t = &bad_rings[c];
+		struct guestmem_vq_status st;
+
+		TH_LOG("%s", t->name);
+		vq_reset_ring(self);
+		ASSERT_EQ(0, vq_bind(self, t->features, 0));
+		for (i = 0; i < t->ndesc; i++)
+			self->desc[i] = t->desc[i];
+		for (i = 0; i < t->nind; i++)
+			ind[i] = t->ind[i];
+		vq_avail(self, t->head);
+		if (t->avail_idx)
+			__atomic_store_n(&self->avail->idx, t->avail_idx,
+					 __ATOMIC_RELEASE);
+		vq_kick(self);
+		ASSERT_EQ(t->err, vq_wait_broken(self));
+		/* Nothing was completed; more kicks change nothing. */
+		EXPECT_EQ(0, self->used->idx);
+		vq_kick(self);
+		st = vq_status(self->dev);
+		EXPECT_EQ(t->err, st.broken);
+		EXPECT_EQ(0U, st.requests);
+		EXPECT_EQ(1U, st.interrupts);
+		/* The device reset (a new bind) serves a good ring. */
+		vq_reset_ring(self);
+		ASSERT_EQ(0, vq_bind(self, 0, 0));
+		vq_batch(_metadata, self, 1, c);
+		ASSERT_EQ(0, vq_status(self->dev).broken);
+	}
+}
+
+TEST_F(vq, bind_errors)
+{
+	struct guestmem_vq_bind b;
+
+	EXPECT_EQ(0U, vq_status(self->dev).bound);
+	EXPECT_EQ(-EBADF, vq_bind_full(self->dev, -1, self->kick, self->call,
+				       NUM, 0, 0, DESC));
+	EXPECT_EQ(-EINVAL, vq_bind_full(self->dev, self->kick, self->kick,
+					self->call, NUM, 0, 0, DESC));
+	EXPECT_EQ(-EINVAL, vq_bind_full(self->dev, self->gm, self->gm,
+					self->call, NUM, 0, 0, DESC));
+	EXPECT_EQ(-EINVAL, vq_bind_full(self->dev, self->gm, self->kick,
+					self->gm, NUM, 0, 0, DESC));
+	EXPECT_EQ(-EBADF, vq_bind_full(self->dev, self->gm, 1000, self->call,
+				       NUM, 0, 0, DESC));
+	EXPECT_EQ(-EINVAL, vq_bind_full(self->dev, self->gm, self->kick,
+					self->call, 3, 0, 0, DESC));
+	EXPECT_EQ(-EINVAL, vq_bind_full(self->dev, self->gm, self->kick,
+					self->call, 65536, 0, 0, DESC));
+	EXPECT_EQ(-EINVAL, vq_bind_full(self->dev, self->gm, self->kick,
+					self->call, NUM, 1, 0, DESC));
+	EXPECT_EQ(-EINVAL, vq_bind_full(self->dev, self->gm, self->kick,
+					self->call, NUM, 0, 2, DESC));
+	EXPECT_EQ(-EINVAL, vq_bind_full(self->dev, self->gm, self->kick,
+					self->call, NUM, 0, 0, DESC + 8));
+	EXPECT_EQ(-EOVERFLOW, vq_bind_full(self->dev, self->gm, self->kick,
+					   self->call, NUM, 0, 0, ~0ULL - 15));
+	memset(&b, 0, sizeof(b));
+	b.guestmem_fd = self->gm;
+	b.kick_fd = -1;
+	b.call_fd = -1;
+	b.num = NUM;
+	b.avail_gpa = AVAIL;
+	b.used_gpa = USED;
+	b.reserved[2] = 1;
+	EXPECT_EQ(-EINVAL, gm_ioctl(self->dev, GUESTMEM_VQ_BIND, &b));
+	/* RESUME reads used->idx: in a hole it is ENXIO. */
+	b.reserved[2] = 0;
+	b.used_gpa = HOLE;
+	b.flags = GUESTMEM_VQ_BIND_RESUME;
+	EXPECT_EQ(-ENXIO, gm_ioctl(self->dev, GUESTMEM_VQ_BIND, &b));
+	EXPECT_EQ(0U, vq_status(self->dev).bound);
+	EXPECT_EQ(-ENOTTY, gm_ioctl(self->dev, _IO(0xB9, 0x9f), NULL));
+
+	/* No eventfds at all: bound, never kicked; unbind twice is fine. */
+	EXPECT_EQ(0, vq_bind_full(self->dev, self->gm, -1, -1, NUM, 0, 0, DESC));
+	EXPECT_EQ(1U, vq_status(self->dev).bound);
+	EXPECT_EQ(0, gm_ioctl(self->dev, GUESTMEM_VQ_UNBIND, NULL));
+	EXPECT_EQ(0, gm_ioctl(self->dev, GUESTMEM_VQ_UNBIND, NULL));
+	EXPECT_EQ(0U, vq_status(self->dev).bound);
+}
+
+/* A space opened O_RDONLY: the device writes guest memory, so EBADF. */
+TEST_F(vq, readonly_space_fd)
+{
+	int ro = open(GM_DEV, O_RDONLY | O_CLOEXEC);
+
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(-EBADF, vq_bind_full(self->dev, ro, self->kick, self->call,
+				       NUM, 0, 0, DESC));
+	close(ro);
+	EXPECT_EQ(0U, vq_status(self->dev).bound);
+}
+
+/* Kicks that reached the device before UNBIND are served by then. */
+TEST_F(vq, unbind_serves_kicked)
+{
+	unsigned int r;
+
+	vq_reset_ring(self);
+	for (r = 0; r < 20; r++) {
+		uint16_t head;
+		unsigned int i;
+
+		ASSERT_EQ(0, vq_bind(self, 0, r ? GUESTMEM_VQ_BIND_RESUME : 0));
+		for (i = 0; i < 3; i++) {
+			head = vq_copy_req(self, DATA + 64, DATA + PG, 100,
+					   DATA + 2 * PG, DATA + i);
+			vq_avail(self, head);
+		}
+		vq_kick(self);
+		ASSERT_EQ(0, gm_ioctl(self->dev, GUESTMEM_VQ_UNBIND, NULL));
+		ASSERT_EQ(self->aidx, self->used->idx);
+	}
+}
+
+static void *kicker(void *arg)
+{
+	FIXTURE_DATA(vq) *self = arg;
+	uint64_t one = 1;
+
+	while (!atomic_load(&self->stop)) {
+		if (write(self->kick, &one, sizeof(one)) != sizeof(one))
+			break;
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void start_kicker(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(vq) *self)
+{
+	ASSERT_EQ(0, pthread_create(&self->kicker, NULL, kicker, self));
+	self->kicking = true;
+}
+
+/* Unbind and rebind while another thread kicks: every request completes once. */
+TEST_F(vq, rebind_while_kicking)
+{
+	struct guestmem_vq_status st;
+	unsigned int r;
+
+	vq_reset_ring(self);
+	ASSERT_EQ(0, vq_bind(self, 0, 0));
+	start_kicker(_metadata, self);
+	for (r = 0; r < 60; r++) {
+		vq_batch(_metadata, self, 1 + r % 4, r);
+		ASSERT_EQ(0, gm_ioctl(self->dev, GUESTMEM_VQ_UNBIND, NULL));
+		/* Exactly what was made available, never more. */
+		ASSERT_EQ(self->aidx, self->used->idx);
+		ASSERT_EQ(0, vq_bind(self, r % 2 ? GUESTMEM_VQ_FEAT_EVENT_IDX : 0,
+				     GUESTMEM_VQ_BIND_RESUME));
+		/* EVENT_IDX: the driver asks for an interrupt on each one. */
+		self->avail->used_event = self->aidx;
+	}
+	st = vq_status(self->dev);
+	EXPECT_EQ(0, st.broken);
+	EXPECT_EQ(self->aidx, st.used_idx);
+	EXPECT_EQ(self->aidx, self->used->idx);
+}
+
+/* Regions removed under the device while another thread kicks. */
+TEST_F(vq, remove_region_while_kicking)
+{
+	struct guestmem_vq_status st;
+	uint16_t head;
+	unsigned int r;
+
+	vq_reset_ring(self);
+	ASSERT_EQ(0, vq_bind(self, 0, 0));
+	start_kicker(_metadata, self);
+
+	for (r = 0; r < 10; r++) {
+		/* The data region goes: requests into it fail, the queue lives. */
+		ASSERT_EQ(0, gm_remove(self->gm, G(16), 16 * PG));
+		head = vq_copy_req(self, DATA, DATA + PG, 64, G(20), DATA + 8);
+		vq_avail(self, head);
+		vq_kick(self);
+		ASSERT_EQ(0, vq_wait_used(self, self->aidx));
+		EXPECT_EQ(GUESTMEM_VQ_S_IOERR, *(uint8_t *)gpa_ptr(self, DATA + 8));
+		self->seen = self->aidx;
+		ASSERT_EQ(0, gm_add_vmalloc(self->gm, G(16), 16 * PG));
+		vq_batch(_metadata, self, 1 + r % 4, r);
+		EXPECT_EQ(0, vq_status(self->dev).broken);
+	}
+
+	/* The ring's region goes: the queue breaks (ENXIO), the host lives. */
+	ASSERT_EQ(0, gm_remove(self->gm, G(0), 16 * PG));
+	vq_kick(self);
+	ASSERT_EQ(-ENXIO, vq_wait_broken(self));
+	st = vq_status(self->dev);
+	EXPECT_EQ(1U, st.bound);
+	/* Back, and bound afresh, it serves again. */
+	ASSERT_EQ(0, gm_add_vmalloc(self->gm, G(0), 16 * PG));
+	vq_reset_ring(self);
+	ASSERT_EQ(0, vq_bind(self, 0, 0));
+	vq_batch(_metadata, self, 4, 99);
+	EXPECT_EQ(0, vq_status(self->dev).broken);
+}
+
+/* The space's fd closed: the device's reference and the mapping keep it. */
+TEST_F(vq, close_space_fd)
+{
+	vq_reset_ring(self);
+	ASSERT_EQ(0, vq_bind(self, 0, 0));
+	ASSERT_EQ(0, close(self->gm));
+	self->gm = -1;
+	vq_batch(_metadata, self, 4, 5);
+	EXPECT_EQ(4U, vq_status(self->dev).requests);
+}
+
+/*
+ * The device's file closed while another thread kicks, then the module
+ * unloaded and loaded again: no work is left behind.
+ */
+TEST_F(vq, close_and_unload_while_kicking)
+{
+	unsigned int r;
+
+	vq_reset_ring(self);
+	start_kicker(_metadata, self);
+	for (r = 0; r < 20; r++) {
+		ASSERT_EQ(0, vq_bind(self, 0, r ? GUESTMEM_VQ_BIND_RESUME : 0));
+		vq_batch(_metadata, self, 1 + r % 4, r);
+		close(self->dev);
+		self->dev = open(VQ_DEV, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, self->dev);
+	}
+	close(self->dev);
+	self->dev = -1;
+	atomic_store(&self->stop, true);
+	pthread_join(self->kicker, NULL);
+	self->kicking = false;
+	if (access(VQ_KO, R_OK))
+		SKIP(return, "no %s to load again", VQ_KO);
+	ASSERT_EQ(0, system("rmmod guestmem_vq"));
+	ASSERT_EQ(0, vq_load());
+	self->dev = open(VQ_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev);
+	ASSERT_EQ(0, vq_bind(self, 0, GUESTMEM_VQ_BIND_RESUME));
+	vq_batch(_metadata, self, 2, 77);
+}
+
+TEST_HARNESS_MAIN
