@@ -16,17 +16,29 @@
 #define B		0x9000000000ULL
 #define MB		(1ULL << 20)
 
-/* The largest VMALLOC, DIRTY_LOG region the machine gives, at B. */
+/*
+ * The largest VMALLOC, DIRTY_LOG region the machine gives, at B, leaving
+ * room for what the tests add (a buffer of half the region) and for the
+ * rest of the system: region and buffer take at most half of MemAvailable.
+ * A region the allocator would give but that leaves the machine nothing
+ * sets off the OOM killer, a kernel report.
+ */
 static uint64_t add_big(int fd)
 {
 	static const uint64_t sizes[] = { 1024 * MB, 768 * MB, 512 * MB,
-					  256 * MB };
+					  256 * MB, 128 * MB };
+	long avail_kb = proc_file_kb("/proc/meminfo", "MemAvailable");
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+	if (avail_kb <= 0)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		if (sizes[i] / 2 * 3 > (uint64_t)avail_kb * 1024 / 2)
+			continue;
 		if (!gm_add(fd, B, sizes[i], 0, GUESTMEM_BACKING_VMALLOC,
 			    GUESTMEM_REGION_DIRTY_LOG))
 			return sizes[i];
+	}
 	return 0;
 }
 
