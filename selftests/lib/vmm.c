@@ -44,7 +44,10 @@
 #define SEL_CODE	0x08
 #define SEL_DATA	0x10
 #define SEL_TSS		0x18
-#define NR_VECTORS	32
+#define NR_EXCEPTIONS	32
+#define NR_VECTORS	256
+
+#define MSI_ADDR_BASE	0xfee00000U
 
 /*
  * Guest-side assembly: where a guest function returns to (UCALL_DONE), and
@@ -80,9 +83,73 @@ asm(".pushsection .text\n"
 	"	mov $0x1000, %edx\n"
 	"2:	out %al, %dx\n"
 	"	jmp 2b\n"
+	/*
+	 * Vectors 32-255: one stub each, which pushes its vector and goes to
+	 * vmm_guest_irq: that saves the registers a C function may clobber,
+	 * calls vmm_guest_irq_handlers[vector](vector) with the stack 16-byte
+	 * aligned and returns with IRETQ; a vector without a handler is
+	 * reported as an exception (UCALL_EXCEPTION, error code 0).
+	 */
+	".balign 16\n"
+	".globl vmm_guest_irq_vectors\n"
+	"vmm_guest_irq_vectors:\n"
+	"vector = 32\n"
+	".rept 224\n"
+	".balign 16\n"
+	"	pushq $vector\n"
+	"	jmp vmm_guest_irq\n"
+	"vector = vector + 1\n"
+	".endr\n"
+	"vmm_guest_irq:\n"
+	"	push %rax\n"
+	"	push %rcx\n"
+	"	push %rdx\n"
+	"	push %rsi\n"
+	"	push %rdi\n"
+	"	push %r8\n"
+	"	push %r9\n"
+	"	push %r10\n"
+	"	push %r11\n"
+	"	mov 72(%rsp), %rdi\n"		/* the vector */
+	"	lea vmm_guest_irq_handlers(%rip), %rax\n"
+	"	mov (%rax,%rdi,8), %rax\n"
+	"	test %rax, %rax\n"
+	"	jz 3f\n"
+	"	sub $8, %rsp\n"			/* 5 + 1 + 9 words pushed: align */
+	"	cld\n"
+	"	call *%rax\n"
+	"	add $8, %rsp\n"
+	"	pop %r11\n"
+	"	pop %r10\n"
+	"	pop %r9\n"
+	"	pop %r8\n"
+	"	pop %rdi\n"
+	"	pop %rsi\n"
+	"	pop %rdx\n"
+	"	pop %rcx\n"
+	"	pop %rax\n"
+	"	add $8, %rsp\n"
+	"	iretq\n"
+	"3:	mov %rdi, %rsi\n"
+	"	xor %ecx, %ecx\n"
+	"	mov 80(%rsp), %r8\n"		/* the interrupted RIP */
+	"	xor %r9d, %r9d\n"
+	"	mov $4, %edi\n"			/* UCALL_EXCEPTION */
+	"	mov $0x1000, %edx\n"
+	"4:	out %al, %dx\n"
+	"	jmp 4b\n"
+	/* The only place where a guest takes interrupts (see vmm.h). */
+	".globl guest_wait_irq\n"
+	"guest_wait_irq:\n"
+	"	sti\n"
+	"	hlt\n"
+	"	cli\n"
+	"	ret\n"
 	".popsection\n");
 
-extern char vmm_guest_return[], vmm_guest_vectors[];
+extern char vmm_guest_return[], vmm_guest_vectors[], vmm_guest_irq_vectors[];
+
+guest_irq_handler_t vmm_guest_irq_handlers[NR_VECTORS];
 
 static void *sys_hva(struct vm *vm, uint64_t gpa)
 {
@@ -240,10 +307,14 @@ static int setup_tables(struct vm *vm)
 		(0x8bULL << 40) | (((tss_gva >> 24) & 0xff) << 56));
 	gdt_set(gdt, SEL_TSS + 8, tss_gva >> 32);
 
-	/* Interrupt gates to the exception stubs. */
+	/* Interrupt gates to the exception and interrupt stubs. */
 	idt = sys_hva(vm, vm->idt);
 	for (i = 0; i < NR_VECTORS; i++) {
-		handler = (uintptr_t)vmm_guest_vectors + 16 * i;
+		if (i < NR_EXCEPTIONS)
+			handler = (uintptr_t)vmm_guest_vectors + 16 * i;
+		else
+			handler = (uintptr_t)vmm_guest_irq_vectors +
+				  16 * (i - NR_EXCEPTIONS);
 		idt[2 * i] = (handler & 0xffff) | ((uint64_t)SEL_CODE << 16) |
 			     (0x8eULL << 40) | (((handler >> 16) & 0xffff) << 48);
 		idt[2 * i + 1] = handler >> 32;
@@ -359,7 +430,70 @@ void vm_free(struct vm *vm)
 	if (vm->sys != MAP_FAILED)
 		munmap(vm->sys, VMM_SYS_SIZE);
 	free(vm->cpuid);
+	free(vm->routing);
 	free(vm);
+}
+
+int vm_irqchip(struct vm *vm)
+{
+	if (vm->nr_vcpus)
+		return -EBUSY;
+	return ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) ? -errno : 0;
+}
+
+int vm_msi_route(struct vm *vm, uint32_t gsi, uint32_t apic_id,
+		 uint8_t vector)
+{
+	struct kvm_irq_routing_entry *e = NULL;
+	uint32_t i;
+
+	if (apic_id > 255 || vector < NR_EXCEPTIONS)
+		return -EINVAL;
+	if (!vm->routing) {
+		vm->routing = calloc(1, sizeof(*vm->routing) + VMM_MAX_ROUTES *
+				     sizeof(struct kvm_irq_routing_entry));
+		if (!vm->routing)
+			return -ENOMEM;
+	}
+	for (i = 0; i < vm->routing->nr; i++)
+		if (vm->routing->entries[i].gsi == gsi)
+			e = &vm->routing->entries[i];
+	if (!e) {
+		if (vm->routing->nr == VMM_MAX_ROUTES)
+			return -ENOSPC;
+		e = &vm->routing->entries[vm->routing->nr++];
+	}
+	memset(e, 0, sizeof(*e));
+	e->gsi = gsi;
+	e->type = KVM_IRQ_ROUTING_MSI;
+	/* Fixed delivery, physical destination, edge triggered. */
+	e->u.msi.address_lo = MSI_ADDR_BASE | (apic_id << 12);
+	e->u.msi.data = vector;
+	return ioctl(vm->fd, KVM_SET_GSI_ROUTING, vm->routing) ? -errno : 0;
+}
+
+int vm_irqfd(struct vm *vm, int efd, uint32_t gsi, bool assign)
+{
+	struct kvm_irqfd irqfd;
+
+	memset(&irqfd, 0, sizeof(irqfd));
+	irqfd.fd = efd;
+	irqfd.gsi = gsi;
+	irqfd.flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN;
+	return ioctl(vm->fd, KVM_IRQFD, &irqfd) ? -errno : 0;
+}
+
+int vm_ioeventfd(struct vm *vm, int efd, uint64_t addr, uint32_t len,
+		 uint32_t flags)
+{
+	struct kvm_ioeventfd io;
+
+	memset(&io, 0, sizeof(io));
+	io.fd = efd;
+	io.addr = addr;
+	io.len = len;
+	io.flags = flags;
+	return ioctl(vm->fd, KVM_IOEVENTFD, &io) ? -errno : 0;
 }
 
 int vm_memslot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size,

@@ -30,6 +30,22 @@
  * the command and arguments in registers, which the host reads with
  * KVM_GET_REGS.  A guest function that returns makes a UCALL_DONE; an
  * exception in the guest makes a UCALL_EXCEPTION (vector, error code, RIP).
+ *
+ * Interrupts (for devices that inject them through an irqfd): the host
+ * gives the VM an in-kernel irqchip (vm_irqchip(), before the first vCPU)
+ * and routes a GSI to a vector as an MSI (vm_msi_route(); no IOAPIC
+ * programming); the guest turns its local APIC on in x2APIC mode
+ * (guest_x2apic_enable()), installs a handler for the vector
+ * (guest_set_irq_handler(); the handler ends with guest_x2apic_eoi()) and
+ * waits with guest_wait_irq().  Guests run with interrupts disabled
+ * except inside guest_wait_irq() (STI; HLT; CLI in a function of its own):
+ * the test program is compiled with a red zone, which an interrupt frame
+ * pushed in the middle of ordinary C code would overwrite, and across a
+ * call the caller keeps nothing in its red zone or in caller-saved
+ * registers.  An interrupt pending while they are disabled is taken at the
+ * next guest_wait_irq(), so a guest that checks for its completion and
+ * then waits loses no wake-up.  A vector without a handler is reported as
+ * a UCALL_EXCEPTION.
  */
 #ifndef GUESTMEM_VMM_H
 #define GUESTMEM_VMM_H
@@ -47,6 +63,7 @@
 #define VMM_TEST_GPA_MIN	(1ULL << 30)
 #define VMM_UCALL_PORT		0x1000
 #define VMM_MAX_VCPUS		8
+#define VMM_MAX_ROUTES		16
 
 enum {
 	UCALL_NONE,		/* an exit that was not a ucall: see vcpu->run */
@@ -85,6 +102,7 @@ struct vm {
 	struct kvm_cpuid2 *cpuid;
 	int nr_vcpus;
 	struct vcpu *vcpus[VMM_MAX_VCPUS];
+	struct kvm_irq_routing *routing;	/* vm_msi_route()'s, or NULL */
 };
 
 /* ---- host side ------------------------------------------------------------ */
@@ -118,6 +136,34 @@ int vm_map(struct vm *vm, uint64_t gva, uint64_t gpa, uint64_t size);
  * @bitmap: one bit per page of the slot, in 64-bit words.  0 or -errno.
  */
 int vm_dirty_log(struct vm *vm, uint32_t slot, void *bitmap);
+
+/*
+ * KVM_CREATE_IRQCHIP: an in-kernel local APIC per vCPU (and the PIC and
+ * IOAPIC), so that irqfds can inject interrupts and a guest's HLT waits in
+ * the kernel.  Before vcpu_add() (-EBUSY after).  0 or -errno.
+ */
+int vm_irqchip(struct vm *vm);
+
+/*
+ * Route GSI @gsi as an MSI to the local APIC @apic_id (a vCPU's id) with
+ * vector @vector (32-255; fixed delivery, edge): KVM_SET_GSI_ROUTING with
+ * every route set so far (this replaces the irqchip's default routes; at
+ * most VMM_MAX_ROUTES).  Needs vm_irqchip().  0 or -errno.
+ */
+int vm_msi_route(struct vm *vm, uint32_t gsi, uint32_t apic_id,
+		 uint8_t vector);
+
+/* KVM_IRQFD: signals of eventfd @efd raise GSI @gsi (or stop).  0 or -errno. */
+int vm_irqfd(struct vm *vm, int efd, uint32_t gsi, bool assign);
+
+/*
+ * KVM_IOEVENTFD: a guest write of @len bytes at @addr (an I/O port with
+ * KVM_IOEVENTFD_FLAG_PIO in @flags, else MMIO) signals eventfd @efd in
+ * the kernel, with no exit to user space; KVM_IOEVENTFD_FLAG_DEASSIGN
+ * removes it.  0 or -errno.
+ */
+int vm_ioeventfd(struct vm *vm, int efd, uint64_t addr, uint32_t len,
+		 uint32_t flags);
 
 /*
  * A vCPU that starts in long mode at @guest_fn(arg0, ..., arg3) on a stack of its
@@ -181,6 +227,58 @@ static inline void guest_ucall(uint64_t cmd, uint64_t a0, uint64_t a1,
 
 #define GUEST_ASSERT(cond)	GUEST_ASSERT2(cond, 0, 0)
 #define GUEST_ASSERT_EQ(a, b)	GUEST_ASSERT2((uint64_t)(a) == (uint64_t)(b), a, b)
+
+/* Interrupts: see the top of this file. */
+typedef void (*guest_irq_handler_t)(uint64_t vector);
+extern guest_irq_handler_t vmm_guest_irq_handlers[256];
+
+/* Enable interrupts, halt until one has been handled, disable them again. */
+void guest_wait_irq(void);
+
+static inline void guest_set_irq_handler(uint8_t vector, guest_irq_handler_t fn)
+{
+	vmm_guest_irq_handlers[vector] = fn;
+}
+
+static inline uint64_t guest_rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return lo | ((uint64_t)hi << 32);
+}
+
+static inline void guest_wrmsr(uint32_t msr, uint64_t val)
+{
+	asm volatile("wrmsr"
+		     : : "c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32))
+		     : "memory");
+}
+
+#define GUEST_MSR_APIC_BASE	0x1b
+#define GUEST_APIC_BASE_EXTD	(1ULL << 10)	/* x2APIC mode */
+#define GUEST_APIC_BASE_EN	(1ULL << 11)
+#define GUEST_X2APIC_EOI	0x80b
+#define GUEST_X2APIC_SVR	0x80f
+
+/* The local APIC on, in x2APIC mode (the in-kernel irqchip's, vm_irqchip()). */
+static inline void guest_x2apic_enable(void)
+{
+	guest_wrmsr(GUEST_MSR_APIC_BASE, guest_rdmsr(GUEST_MSR_APIC_BASE) |
+		    GUEST_APIC_BASE_EN | GUEST_APIC_BASE_EXTD);
+	/* Software-enabled, spurious vector 0xff. */
+	guest_wrmsr(GUEST_X2APIC_SVR, 0x1ff);
+}
+
+static inline void guest_x2apic_eoi(void)
+{
+	guest_wrmsr(GUEST_X2APIC_EOI, 0);
+}
+
+static inline void guest_outw(uint16_t port, uint16_t val)
+{
+	asm volatile("outw %0, %1" : : "a"(val), "Nd"(port) : "memory");
+}
 
 /* Accesses of exactly one load or store, for guest code. */
 #define GUEST_READ(type, addr)	  (*(volatile type *)(uintptr_t)(addr))
