@@ -5,11 +5,17 @@
  * Builds a guest physical address space of two adjacent regions with
  * different backings (kernel memory and this process's own pinned pages),
  * writes one string across their boundary, reads it back through an ioctl,
- * pread() and mmap(), and shows how holes are reported.  Then it drives the
- * sample DMA device (samples/guestmem_dma.ko, an in-kernel device model
- * built on guestmem's in-kernel API): descriptors written by GPA into a ring
- * in guest memory, a kick, the completions, and the pages the device wrote
- * as GUESTMEM_GET_DIRTY_LOG reports them.  Finally a KVM guest whose RAM is
+ * pread() and mmap(), and shows how holes are reported.  Then a device:
+ * where /dev/kvm exists, a KVM guest whose RAM is a mapping of the space
+ * drives the sample virtqueue device (samples/guestmem_vq.ko, an in-kernel
+ * device model built on guestmem's in-kernel API): its driver lays a virtio
+ * split virtqueue out in its RAM, kicks through an I/O port bound to the
+ * device's kick eventfd (KVM_IOEVENTFD) and sleeps until the device's
+ * interrupt eventfd, an irqfd on an MSI route, wakes its interrupt handler;
+ * without /dev/kvm, this process drives the sample DMA device
+ * (samples/guestmem_dma.ko) through a ring it writes by GPA and an ioctl
+ * kick.  Either way, the completions and the pages the device wrote, as
+ * GUESTMEM_GET_DIRTY_LOG reports them.  Finally a KVM guest whose RAM is
  * a mapping of the space (run by the selftests' small VMM, selftests/lib/
  * vmm.c) writes a message across the region boundary, which guestmemctl,
  * handed this process's guestmem fd, reads by GPA; guestmem's dirty log and
@@ -24,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,7 +41,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/guestmem.h>
+#include <sys/eventfd.h>
 #include "../samples/guestmem_dma.h"
+#include "../samples/guestmem_vq.h"
 #include "vmm.h"
 
 #define __noreturn	__attribute__((noreturn))
@@ -54,6 +63,19 @@
 #define DMA_DST		(GPA_B + 0x7ff0)	/* in B, across two pages */
 #define GUEST_MSG_GPA	(GPA_B - 8)		/* 8 bytes in A, the rest in B */
 #define KVM_SLOT	1
+
+/* The virtqueue the KVM guest drives (step 4 with /dev/kvm), in region A. */
+#define VQ_DEV		"/dev/guestmem_vq"
+#define VQ_NUM		8U
+#define VQ_DESC		GPA_A			/* descriptor table */
+#define VQ_AVAIL	(GPA_A + 0x1000)	/* avail ring */
+#define VQ_USED		(GPA_A + 0x2000)	/* used ring */
+#define VQ_HDR		(GPA_A + 0x3000)	/* two request headers */
+#define VQ_STATUS	(GPA_A + 0x3100)	/* two status bytes */
+#define VQ_BAD_DST	(GPA_A + 0x4000)	/* the failing request's target */
+#define VQ_KICK_PORT	0x2000
+#define VQ_VECTOR	0x40
+#define VQ_GSI		1
 
 static const char msg[] = "hello from both sides of a region boundary";
 
@@ -276,6 +298,218 @@ static void dma_demo(int fd, const char *map, const char *user)
 	close(dma);
 }
 
+/* ---- step 4 with /dev/kvm: a KVM guest drives the virtqueue device ---- */
+
+static void clear_dirty_log(int fd);
+
+/* Guest code (see guest_say_hello()): interrupts the handler has seen. */
+static volatile uint64_t guest_irqs;
+
+static void guest_irq(uint64_t vector)
+{
+	(void)vector;
+	guest_irqs++;
+	guest_x2apic_eoi();
+}
+
+static void guest_vq_desc(uint16_t i, uint64_t addr, uint32_t len,
+			  uint16_t flags, uint16_t next)
+{
+	uint64_t d = VQ_DESC + 16ULL * i;
+
+	GUEST_WRITE(uint64_t, d, addr);
+	GUEST_WRITE(uint32_t, d + 8, len);
+	GUEST_WRITE(uint16_t, d + 12, flags);
+	GUEST_WRITE(uint16_t, d + 14, next);
+}
+
+/*
+ * The guest's driver: two COPY requests (header, source; destination,
+ * status byte), made available, one kick, then HLT until the interrupt
+ * has come and both are used.  Syncs (interrupts, used->idx).
+ */
+static void guest_vq_driver(void)
+{
+	enum { NEXT = 1, WRITE = 2 };
+	unsigned int r;
+
+	guest_x2apic_enable();
+	guest_set_irq_handler(VQ_VECTOR, guest_irq);
+	for (r = 0; r < 2; r++) {
+		GUEST_WRITE(uint32_t, VQ_HDR + 8 * r, GUESTMEM_VQ_REQ_COPY);
+		GUEST_WRITE(uint32_t, VQ_HDR + 8 * r + 4, 0);
+	}
+	/* Our string, across the boundary, into the USER region. */
+	guest_vq_desc(0, VQ_HDR, 8, NEXT, 1);
+	guest_vq_desc(1, MSG_GPA, sizeof(msg), NEXT, 2);
+	guest_vq_desc(2, DMA_DST, sizeof(msg), WRITE | NEXT, 3);
+	guest_vq_desc(3, VQ_STATUS, 1, WRITE, 0);
+	/* 16 bytes from 8 bytes before the hole. */
+	guest_vq_desc(4, VQ_HDR + 8, 8, NEXT, 5);
+	guest_vq_desc(5, GPA_HOLE - 8, 16, NEXT, 6);
+	guest_vq_desc(6, VQ_BAD_DST, 16, WRITE | NEXT, 7);
+	guest_vq_desc(7, VQ_STATUS + 1, 1, WRITE, 0);
+	GUEST_WRITE(uint16_t, VQ_AVAIL + 4, 0);
+	GUEST_WRITE(uint16_t, VQ_AVAIL + 6, 4);
+	asm volatile("" : : : "memory");	/* the entries, then the index */
+	GUEST_WRITE(uint16_t, VQ_AVAIL + 2, 2);
+	guest_outw(VQ_KICK_PORT, 0);
+	while (GUEST_READ(uint16_t, VQ_USED + 2) != 2 || !guest_irqs)
+		guest_wait_irq();
+	GUEST_SYNC2(guest_irqs, GUEST_READ(uint16_t, VQ_USED + 2));
+}
+
+static uint32_t le32_at(const char *map, uint64_t gpa)
+{
+	uint32_t le;
+
+	memcpy(&le, map + (gpa - GPA_A), sizeof(le));
+	return le32toh(le);
+}
+
+/*
+ * Step 4 driven by a KVM guest, and step 5.  Returns false, having printed
+ * why, when there is no /dev/kvm or no virtqueue device: the caller falls
+ * back to the process-driven DMA device.
+ */
+static bool vq_kvm_demo(int fd, const char *map, const char *user)
+{
+	struct guestmem_vq_status st;
+	struct guestmem_vq_bind bind;
+	uint64_t kvm_log[2] = { 0, 0 }, guest_pages;
+	int dev, kick, call, ret;
+	struct ucall uc;
+	struct vcpu *v;
+	struct vm *vm;
+	uint8_t s0, s1;
+
+	dev = open(VQ_DEV, O_RDWR);
+	if (dev < 0) {
+		printf("\n(No " VQ_DEV " (%s): in step 4 this process drives a device.)\n",
+		       strerror(errno));
+		return false;
+	}
+	vm = vm_create();
+	if (!vm) {
+		if (errno != ENOENT)
+			die("creating a KVM VM");
+		printf("\n(No /dev/kvm here, KVM needs nested virtualization: in step 4\n"
+		       " this process drives a device instead of a KVM guest.)\n");
+		close(dev);
+		return false;
+	}
+	printf("\n4. A device a KVM guest drives: " VQ_DEV " (samples/guestmem_vq.ko),\n"
+	       "   a virtio split-virtqueue copy engine in the kernel, built on guestmem's\n"
+	       "   in-kernel API.\n");
+	kick = eventfd(0, EFD_CLOEXEC);
+	call = eventfd(0, EFD_CLOEXEC);
+	if (kick < 0 || call < 0)
+		die("eventfd");
+	if (vm_irqchip(vm))
+		fail("KVM_CREATE_IRQCHIP");
+	if (vm_memslot(vm, KVM_SLOT, GPA_A, SPAN, (void *)map,
+		       KVM_MEM_LOG_DIRTY_PAGES) ||
+	    vm_map(vm, GPA_A, GPA_A, SPAN))
+		fail("setting up the memslot");
+	ret = vm_msi_route(vm, VQ_GSI, 0, VQ_VECTOR);
+	if (!ret)
+		ret = vm_irqfd(vm, call, VQ_GSI, true);
+	if (!ret)
+		ret = vm_ioeventfd(vm, kick, VQ_KICK_PORT, 2, KVM_IOEVENTFD_FLAG_PIO);
+	if (ret)
+		die_err("binding the eventfds in KVM", -ret);
+	printf("   Our mmap() of both regions is the guest's RAM (a KVM memslot, run by\n"
+	       "   the selftests' small VMM, with an in-kernel irqchip).  Two eventfds:\n"
+	       "   kick, bound with KVM_IOEVENTFD to the guest's OUT to port %#x, and\n"
+	       "   call, bound with KVM_IRQFD to an MSI route to vector %#x of vCPU 0.\n",
+	       VQ_KICK_PORT, VQ_VECTOR);
+
+	memset(&bind, 0, sizeof(bind));
+	bind.guestmem_fd = fd;
+	bind.kick_fd = kick;
+	bind.call_fd = call;
+	bind.num = VQ_NUM;
+	bind.desc_gpa = VQ_DESC;
+	bind.avail_gpa = VQ_AVAIL;
+	bind.used_gpa = VQ_USED;
+	if (ioctl(dev, GUESTMEM_VQ_BIND, &bind))
+		die("GUESTMEM_VQ_BIND");
+	printf("   GUESTMEM_VQ_BIND hands the device this space, a queue of %u at GPA\n"
+	       "   %#llx (descriptors), %#llx (avail), %#llx (used), and both eventfds.\n",
+	       VQ_NUM, VQ_DESC, VQ_AVAIL, VQ_USED);
+	clear_dirty_log(fd);
+	if (vm_dirty_log(vm, KVM_SLOT, kvm_log))
+		die("KVM_GET_DIRTY_LOG");
+
+	v = vcpu_add(vm, guest_vq_driver, 0, 0, 0, 0);
+	if (!v)
+		die("creating a vCPU");
+	ret = vcpu_next(v, &uc);
+	printf("   The guest's driver (C code of this program) writes two requests into\n"
+	       "   the ring, makes them available, kicks with one OUT and halts until its\n"
+	       "   interrupt handler has run:\n"
+	       "     request 0: copy %zu bytes %#llx -> %#llx (our string)\n"
+	       "     request 1: copy 16 bytes %#llx -> %#llx (runs into the hole)\n"
+	       "   %s\n",
+	       sizeof(msg), MSG_GPA, DMA_DST, GPA_HOLE - 8, VQ_BAD_DST,
+	       vcpu_what(v, ret));
+	if (ret != UCALL_SYNC || !uc.args[0] || uc.args[1] != 2)
+		fail("the guest did not see both requests used after an interrupt");
+	printf("   (interrupts handled: %llu, used->idx: %llu; no exit to this process)\n",
+	       (unsigned long long)uc.args[0], (unsigned long long)uc.args[1]);
+
+	s0 = map[VQ_STATUS - GPA_A];
+	s1 = map[VQ_STATUS + 1 - GPA_A];
+	printf("   used ring, seen through our mmap(): {id %u, len %u}, {id %u, len %u};\n"
+	       "   status bytes %u (OK) and %u (I/O error)\n",
+	       le32_at(map, VQ_USED + 4), le32_at(map, VQ_USED + 8),
+	       le32_at(map, VQ_USED + 12), le32_at(map, VQ_USED + 16), s0, s1);
+	if (le32_at(map, VQ_USED + 4) != 0 ||
+	    le32_at(map, VQ_USED + 8) != sizeof(msg) + 1 ||
+	    le32_at(map, VQ_USED + 12) != 4 || le32_at(map, VQ_USED + 16) != 1 ||
+	    s0 != GUESTMEM_VQ_S_OK || s1 != GUESTMEM_VQ_S_IOERR)
+		fail("unexpected used entries or statuses");
+	printf("   the device's copy, in this process's own memory: \"%s\"\n",
+	       user + (DMA_DST - GPA_B));
+	if (strcmp(user + (DMA_DST - GPA_B), msg))
+		fail("the device's copy differs");
+	if (ioctl(dev, GUESTMEM_VQ_GET_STATUS, &st))
+		die("GUESTMEM_VQ_GET_STATUS");
+	printf("   GUESTMEM_VQ_GET_STATUS: %llu requests, %llu failed, %llu interrupts sent\n",
+	       (unsigned long long)st.requests, (unsigned long long)st.errors,
+	       (unsigned long long)st.interrupts);
+	if (st.requests != 2 || st.errors != 1 || !st.interrupts || st.broken)
+		fail("unexpected device status");
+
+	printf("\n5. The dirty logs since the bind.  KVM_GET_DIRTY_LOG: the guest's writes\n"
+	       "   (descriptors, avail ring, headers):\n");
+	guest_pages = page_bit(VQ_DESC) | page_bit(VQ_AVAIL) | page_bit(VQ_HDR);
+	if (vm_dirty_log(vm, KVM_SLOT, kvm_log))
+		die("KVM_GET_DIRTY_LOG");
+	printf("   dirty pages:");
+	for (ret = 0; ret < 64; ret++)
+		if (kvm_log[0] & (1ULL << ret))
+			printf(" %#llx", GPA_A + ret * (unsigned long long)
+			       sysconf(_SC_PAGESIZE));
+	printf("\n");
+	if (kvm_log[0] != guest_pages || kvm_log[1])
+		fail("KVM's dirty log %#llx, expected %#llx",
+		     (unsigned long long)kvm_log[0],
+		     (unsigned long long)guest_pages);
+	printf("   GUESTMEM_GET_DIRTY_LOG: those, and exactly the pages the device wrote\n"
+	       "   (used ring, status bytes, the copy's two pages):\n");
+	dirty_log(fd, 1, guest_pages | page_bit(VQ_USED) |
+		  page_bit(DMA_DST) | page_bit(DMA_DST + sizeof(msg) - 1));
+	printf("   not %#llx, the target of the failed request: nothing was written there.\n",
+	       VQ_BAD_DST);
+
+	close(dev);
+	vm_free(vm);
+	close(kick);
+	close(call);
+	return true;
+}
+
 /* Fetch and clear the dirty log of both regions, quietly. */
 static void clear_dirty_log(int fd)
 {
@@ -478,7 +712,8 @@ int main(void)
 		fail("expected data at %#llx, a hole at %#llx", GPA_A,
 		     GPA_HOLE);
 
-	dma_demo(fd, map, user);
+	if (!vq_kvm_demo(fd, map, user))
+		dma_demo(fd, map, user);
 	kvm_demo(fd, map);
 
 	munmap(map, SPAN);
