@@ -45,22 +45,6 @@ static uint64_t size_mask(uint32_t size)
 }
 
 /* GUESTMEM_ATOMIC; *value is the in operand and receives the out field. */
-static int gm_atomic(int fd, uint64_t gpa, uint32_t size, uint32_t op,
-		     uint64_t *value, uint64_t expected)
-{
-	struct guestmem_atomic a;
-	int ret;
-
-	memset(&a, 0, sizeof(a));
-	a.gpa = gpa;
-	a.size = size;
-	a.op = op;
-	a.value = *value;
-	a.expected = expected;
-	ret = gm_ioctl(fd, GUESTMEM_ATOMIC, &a);
-	*value = a.value;
-	return ret;
-}
 
 /* The host-order value of @size bytes at @p. */
 static uint64_t host_val(const void *p, uint32_t size)

@@ -26,7 +26,6 @@
 #define SEED0		21
 #define SEED_RO		22
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
-#define DONE_POISON	0xdeadbeefU
 
 static struct guestmem_batch_op bop(uint32_t op, uint64_t gpa, uint64_t len,
 				    void *buf)
@@ -45,21 +44,6 @@ static struct guestmem_batch_op bop(uint32_t op, uint64_t gpa, uint64_t len,
 #define WR(gpa, len, buf)	bop(GUESTMEM_OP_WRITE, gpa, len, buf)
 
 /* GUESTMEM_BATCH; *done receives the out field (poisoned before). */
-static int gm_batch(int fd, const struct guestmem_batch_op *ops,
-		    uint32_t count, uint32_t *done)
-{
-	struct guestmem_batch b;
-	int ret;
-
-	memset(&b, 0, sizeof(b));
-	b.ops = (uintptr_t)ops;
-	b.count = count;
-	b.done = DONE_POISON;
-	ret = gm_ioctl(fd, GUESTMEM_BATCH, &b);
-	if (done)
-		*done = b.done;
-	return ret;
-}
 
 #define EXPECT_GPA_PAT(fd, gpa, len, seed)				\
 	EXPECT_EQ(-1, gm_pat_check(fd, gpa, len, seed))		\

@@ -31,28 +31,6 @@
 #define LOW_LEN		(12 * PG)
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
-static int gm_fill(int fd, uint64_t gpa, uint64_t len, uint32_t value)
-{
-	struct guestmem_fill f;
-
-	memset(&f, 0, sizeof(f));
-	f.gpa = gpa;
-	f.len = len;
-	f.value = value;
-	return gm_ioctl(fd, GUESTMEM_FILL, &f);
-}
-
-static int gm_copy(int fd, uint64_t dst, uint64_t src, uint64_t len)
-{
-	struct guestmem_copy c;
-
-	memset(&c, 0, sizeof(c));
-	c.dst = dst;
-	c.src = src;
-	c.len = len;
-	return gm_ioctl(fd, GUESTMEM_COPY, &c);
-}
-
 #define EXPECT_GPA_PAT(fd, gpa, len, seed)				\
 	EXPECT_EQ(-1, gm_pat_check(fd, gpa, len, seed))		\
 		TH_LOG("gpa %#llx + %#llx: pattern %d expected",	\

@@ -42,20 +42,6 @@ static uint64_t add_big(int fd)
 	return 0;
 }
 
-static int gm_fill(int fd, uint64_t gpa, uint64_t len, uint8_t v)
-{
-	struct guestmem_fill f = { .gpa = gpa, .len = len, .value = v };
-
-	return gm_ioctl(fd, GUESTMEM_FILL, &f);
-}
-
-static int gm_copy(int fd, uint64_t dst, uint64_t src, uint64_t len)
-{
-	struct guestmem_copy c = { .dst = dst, .src = src, .len = len };
-
-	return gm_ioctl(fd, GUESTMEM_COPY, &c);
-}
-
 FIXTURE(big) {
 	uint64_t thresh;
 	uint64_t size;

@@ -13,59 +13,6 @@
 
 #define B	0x4000000000ULL
 
-static int gm_atomic(int fd, uint32_t op, uint64_t gpa, uint64_t *value)
-{
-	struct guestmem_atomic a;
-	int ret;
-
-	memset(&a, 0, sizeof(a));
-	a.gpa = gpa;
-	a.size = 8;
-	a.op = op;
-	a.value = value ? *value : 0;
-	ret = gm_ioctl(fd, GUESTMEM_ATOMIC, &a);
-	if (value)
-		*value = a.value;
-	return ret;
-}
-
-static int gm_fill(int fd, uint64_t gpa, uint64_t len, uint8_t v)
-{
-	struct guestmem_fill f;
-
-	memset(&f, 0, sizeof(f));
-	f.gpa = gpa;
-	f.len = len;
-	f.value = v;
-	return gm_ioctl(fd, GUESTMEM_FILL, &f);
-}
-
-static int gm_copy(int fd, uint64_t dst, uint64_t src, uint64_t len)
-{
-	struct guestmem_copy c;
-
-	memset(&c, 0, sizeof(c));
-	c.dst = dst;
-	c.src = src;
-	c.len = len;
-	return gm_ioctl(fd, GUESTMEM_COPY, &c);
-}
-
-static int gm_batch(int fd, struct guestmem_batch_op *ops, uint32_t n,
-		    uint32_t *done)
-{
-	struct guestmem_batch b;
-	int ret;
-
-	memset(&b, 0, sizeof(b));
-	b.ops = (uintptr_t)ops;
-	b.count = n;
-	b.done = ~0U;
-	ret = gm_ioctl(fd, GUESTMEM_BATCH, &b);
-	*done = b.done;
-	return ret;
-}
-
 /* Every changing ioctl is EBADF on an O_RDONLY descriptor. */
 TEST(rdonly_refuses_changes)
 {
@@ -106,7 +53,7 @@ TEST(rdonly_refuses_changes)
 	EXPECT_EQ(-EBADF, gm_copy(fd, B, B, 0));
 	for (i = 0; i < ARRAY_SIZE(ops); i++) {
 		v = 1;
-		EXPECT_EQ(-EBADF, gm_atomic(fd, ops[i], B, &v)) TH_LOG("op %u", ops[i]);
+		EXPECT_EQ(-EBADF, gm_atomic(fd, B, 8, ops[i], &v, 0)) TH_LOG("op %u", ops[i]);
 	}
 	EXPECT_EQ(-EBADF, gm_dirty_log(fd, B, PG, buf,
 				       GUESTMEM_DIRTY_LOG_CLEAR));
@@ -184,7 +131,7 @@ TEST(rdonly_reads)
 	EXPECT_EQ(-1, pread(fd, buf, sizeof(buf), B));
 	EXPECT_EQ(ENXIO, errno);
 	EXPECT_EQ(LSEEK_ERR(ENXIO), raw_lseek(fd, 0, SEEK_DATA));
-	EXPECT_EQ(-ENXIO, gm_atomic(fd, GUESTMEM_ATOMIC_LOAD, B, &v));
+	EXPECT_EQ(-ENXIO, gm_atomic(fd, B, 8, GUESTMEM_ATOMIC_LOAD, &v, 0));
 	EXPECT_EQ(0, gm_dirty_log(fd, B, 0, buf, 0));
 	EXPECT_EQ(-ENXIO, gm_dirty_log(fd, B, PG, buf, 0));
 

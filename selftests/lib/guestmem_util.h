@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the guestmem kselftests.  Every wrapper returns 0 (or a
- * count) on success and -errno on failure, so tests can write
- * ASSERT_EQ(-EEXIST, gm_add(...)).
+ * Helpers shared by the guestmem kselftests, defined in guestmem_util.c and
+ * linked into every test.  Every wrapper returns 0 (or a count) on success
+ * and -errno on failure, so tests can write ASSERT_EQ(-EEXIST, gm_add(...)).
  */
 #ifndef GUESTMEM_UTIL_H
 #define GUESTMEM_UTIL_H
@@ -45,233 +45,87 @@
 #define GPA_END(n)	(0ULL - (uint64_t)(n))	/* 2^64 - n */
 #define MAX_REGIONS_PARAM "/sys/module/guestmem/parameters/max_regions"
 
-static inline int gm_open(void)
-{
-	return open(GM_DEV, O_RDWR | O_CLOEXEC);
-}
+int gm_open(void);
 
-static inline int gm_ioctl(int fd, unsigned long cmd, void *arg)
-{
-	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
-}
+int gm_ioctl(int fd, unsigned long cmd, void *arg);
 
-static inline struct guestmem_region gm_region(uint64_t gpa, uint64_t size,
-					       uint64_t user_addr,
-					       uint32_t backing, uint32_t flags)
-{
-	struct guestmem_region r;
+struct guestmem_region gm_region(uint64_t gpa, uint64_t size,
+				 uint64_t user_addr,
+				 uint32_t backing, uint32_t flags);
 
-	memset(&r, 0, sizeof(r));
-	r.gpa = gpa;
-	r.size = size;
-	r.user_addr = user_addr;
-	r.backing = backing;
-	r.flags = flags;
-	return r;
-}
+int gm_add(int fd, uint64_t gpa, uint64_t size,
+	   uint64_t user_addr, uint32_t backing, uint32_t flags);
 
-static inline int gm_add(int fd, uint64_t gpa, uint64_t size,
-			 uint64_t user_addr, uint32_t backing, uint32_t flags)
-{
-	struct guestmem_region r = gm_region(gpa, size, user_addr, backing, flags);
+int gm_add_vmalloc(int fd, uint64_t gpa, uint64_t size);
 
-	return gm_ioctl(fd, GUESTMEM_ADD_REGION, &r);
-}
+int gm_add_user(int fd, uint64_t gpa, uint64_t size, void *mem);
 
-static inline int gm_add_vmalloc(int fd, uint64_t gpa, uint64_t size)
-{
-	return gm_add(fd, gpa, size, 0, GUESTMEM_BACKING_VMALLOC, 0);
-}
+int gm_remove(int fd, uint64_t gpa, uint64_t size);
 
-static inline int gm_add_user(int fd, uint64_t gpa, uint64_t size, void *mem)
-{
-	return gm_add(fd, gpa, size, (uintptr_t)mem, GUESTMEM_BACKING_USER, 0);
-}
-
-static inline int gm_remove(int fd, uint64_t gpa, uint64_t size)
-{
-	struct guestmem_region r = gm_region(gpa, size, 0, 0, 0);
-
-	return gm_ioctl(fd, GUESTMEM_REMOVE_REGION, &r);
-}
-
-static inline int gm_info(int fd, struct guestmem_info *info)
-{
-	memset(info, 0xff, sizeof(*info));
-	return gm_ioctl(fd, GUESTMEM_GET_INFO, info);
-}
+int gm_info(int fd, struct guestmem_info *info);
 
 /* GUESTMEM_READ/WRITE; *done (if given) receives the out field. */
-static inline int gm_io(int fd, unsigned long cmd, uint64_t gpa, void *buf,
-			uint64_t len, uint32_t flags, uint64_t *done)
-{
-	struct guestmem_io io;
-	int ret;
+int gm_io(int fd, unsigned long cmd, uint64_t gpa, void *buf,
+	  uint64_t len, uint32_t flags, uint64_t *done);
 
-	memset(&io, 0, sizeof(io));
-	io.gpa = gpa;
-	io.len = len;
-	io.buf = (uintptr_t)buf;
-	io.flags = flags;
-	io.done = 0xdeadbeefcafeULL;	/* must be overwritten */
-	ret = gm_ioctl(fd, cmd, &io);
-	if (done)
-		*done = io.done;
-	return ret;
-}
+int gm_read(int fd, uint64_t gpa, void *buf, uint64_t len);
 
-static inline int gm_read(int fd, uint64_t gpa, void *buf, uint64_t len)
-{
-	uint64_t done;
-	int ret = gm_io(fd, GUESTMEM_READ, gpa, buf, len, 0, &done);
+int gm_write(int fd, uint64_t gpa, const void *buf, uint64_t len);
 
-	if (!ret && done != len)
-		return -EPROTO;	/* exact success must report done == len */
-	return ret;
-}
+/* GUESTMEM_FILL of @len bytes at @gpa with @value (all 32 bits passed). */
+int gm_fill(int fd, uint64_t gpa, uint64_t len, uint32_t value);
+/* GUESTMEM_COPY of @len bytes from @src to @dst. */
+int gm_copy(int fd, uint64_t dst, uint64_t src, uint64_t len);
 
-static inline int gm_write(int fd, uint64_t gpa, const void *buf, uint64_t len)
-{
-	uint64_t done;
-	int ret = gm_io(fd, GUESTMEM_WRITE, gpa, (void *)buf, len, 0, &done);
+/* What GUESTMEM_BATCH's done holds before the call, to see it written. */
+#define GM_DONE_POISON	0xdeadbeefU
+/* GUESTMEM_BATCH of @count @ops; *@done (if not NULL) gets its done. */
+int gm_batch(int fd, const struct guestmem_batch_op *ops, uint32_t count,
+	     uint32_t *done);
+/*
+ * GUESTMEM_ATOMIC @op on @size bytes at @gpa with *@value and @expected;
+ * *@value gets the ioctl's value back.
+ */
+int gm_atomic(int fd, uint64_t gpa, uint32_t size, uint32_t op,
+	      uint64_t *value, uint64_t expected);
 
-	if (!ret && done != len)
-		return -EPROTO;
-	return ret;
-}
 
 /* GUESTMEM_GET_DIRTY_LOG of [gpa, gpa + size) into @bitmap. */
-static inline int gm_dirty_log(int fd, uint64_t gpa, uint64_t size,
-			       void *bitmap, uint32_t flags)
-{
-	struct guestmem_dirty_log l;
-
-	memset(&l, 0, sizeof(l));
-	l.gpa = gpa;
-	l.size = size;
-	l.bitmap = (uintptr_t)bitmap;
-	l.flags = flags;
-	return gm_ioctl(fd, GUESTMEM_GET_DIRTY_LOG, &l);
-}
+int gm_dirty_log(int fd, uint64_t gpa, uint64_t size,
+		 void *bitmap, uint32_t flags);
 
 /* Regions of a space, sorted by GPA; *n receives the count.  free() it. */
-static inline struct guestmem_region *gm_regions(int fd, uint32_t *n)
-{
-	struct guestmem_region_list l;
-	struct guestmem_region *r;
-
-	memset(&l, 0, sizeof(l));
-	if (ioctl(fd, GUESTMEM_GET_REGIONS, &l))
-		return NULL;
-	r = calloc(l.count + 1, sizeof(*r));
-	if (!r)
-		return NULL;
-	l.regions = (uintptr_t)r;
-	l.count += 1;
-	if (ioctl(fd, GUESTMEM_GET_REGIONS, &l)) {
-		free(r);
-		return NULL;
-	}
-	*n = l.count;
-	return r;
-}
+struct guestmem_region *gm_regions(int fd, uint32_t *n);
 
 /* The byte a test expects at @gpa for pattern @seed: depends on both. */
-static inline uint8_t pat(uint64_t gpa, uint64_t seed)
-{
-	uint64_t x = (gpa ^ (seed << 40) ^ seed) * 0x9E3779B97F4A7C15ULL;
+uint8_t pat(uint64_t gpa, uint64_t seed);
 
-	return (uint8_t)(x >> 56) ^ (uint8_t)(gpa >> 3);
-}
-
-static inline void pat_fill(void *buf, uint64_t gpa, size_t len, uint64_t seed)
-{
-	uint8_t *p = buf;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = pat(gpa + i, seed);
-}
+void pat_fill(void *buf, uint64_t gpa, size_t len, uint64_t seed);
 
 /* Index of the first byte differing from the pattern, or -1. */
-static inline long pat_check(const void *buf, uint64_t gpa, size_t len,
-			     uint64_t seed)
-{
-	const uint8_t *p = buf;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != pat(gpa + i, seed))
-			return (long)i;
-	return -1;
-}
+long pat_check(const void *buf, uint64_t gpa, size_t len,
+	       uint64_t seed);
 
 /* Index of the first byte that is not @c, or -1. */
-static inline long mem_check(const void *buf, int c, size_t len)
-{
-	const uint8_t *p = buf;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != (uint8_t)c)
-			return (long)i;
-	return -1;
-}
+long mem_check(const void *buf, int c, size_t len);
 
 /*
  * GUESTMEM_READ of [gpa, gpa + len) against pattern @seed: -1 if it all
  * matches, else the index of the first wrong byte; -2 if the read failed,
  * -3 if out of memory.
  */
-static inline long gm_pat_check(int fd, uint64_t gpa, uint64_t len,
-				uint64_t seed)
-{
-	uint8_t *buf = malloc(len);
-	long ret;
-
-	if (!buf)
-		return -3;
-	ret = gm_read(fd, gpa, buf, len) ? -2 : pat_check(buf, gpa, len, seed);
-	free(buf);
-	return ret;
-}
+long gm_pat_check(int fd, uint64_t gpa, uint64_t len,
+		  uint64_t seed);
 
 /* Likewise against the byte @c. */
-static inline long gm_mem_check(int fd, uint64_t gpa, uint64_t len, int c)
-{
-	uint8_t *buf = malloc(len);
-	long ret;
-
-	if (!buf)
-		return -3;
-	ret = gm_read(fd, gpa, buf, len) ? -2 : mem_check(buf, c, len);
-	free(buf);
-	return ret;
-}
+long gm_mem_check(int fd, uint64_t gpa, uint64_t len, int c);
 
 /* GUESTMEM_WRITE pattern @seed to [gpa, gpa + len); gm_write()'s result. */
-static inline int gm_pat_write(int fd, uint64_t gpa, uint64_t len,
-			       uint64_t seed)
-{
-	uint8_t *buf = malloc(len);
-	int ret;
-
-	if (!buf)
-		return -ENOMEM;
-	pat_fill(buf, gpa, len, seed);
-	ret = gm_write(fd, gpa, buf, len);
-	free(buf);
-	return ret;
-}
+int gm_pat_write(int fd, uint64_t gpa, uint64_t len,
+		 uint64_t seed);
 
 /* Anonymous private memory (MAP_PRIVATE | MAP_ANONYMOUS), or NULL. */
-static inline void *map_anon(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
+void *map_anon(size_t len);
 
 /*
  * Shared anonymous memory (shmem), or NULL: what USER regions that are
@@ -279,76 +133,22 @@ static inline void *map_anon(size_t len)
  * of private memory (the kernel maps an anonymous page writable in one
  * place only): through a guestmem mapping they fault with SIGBUS.
  */
-static inline void *map_shmem(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
+void *map_shmem(size_t len);
 
 /* An address with nothing mapped at [p, p + len). */
-static inline void *unmapped_range(size_t len)
-{
-	void *p = map_anon(len);
-
-	if (p)
-		munmap(p, len);
-	return p;
-}
+void *unmapped_range(size_t len);
 
 /* A "Field:  N kB" line of a /proc file, in kB, or -1. */
-static inline long proc_file_kb(const char *path, const char *field)
-{
-	size_t flen = strlen(field);
-	char line[256];
-	long val = -1;
-	FILE *f;
-
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, field, flen) && line[flen] == ':') {
-			val = strtol(line + flen + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
+long proc_file_kb(const char *path, const char *field);
 
 /* A field of /proc/<pid>/status (pid 0: self) in kB ("VmLck"), or -1. */
-static inline long proc_status_kb(pid_t pid, const char *field)
-{
-	char path[64];
+long proc_status_kb(pid_t pid, const char *field);
 
-	if (pid)
-		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	else
-		snprintf(path, sizeof(path), "/proc/self/status");
-	return proc_file_kb(path, field);
-}
+long vmlck_kb(pid_t pid);
 
-static inline long vmlck_kb(pid_t pid)
-{
-	return proc_status_kb(pid, "VmLck");
-}
+uint64_t now_ms(void);
 
-static inline uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static inline void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
+void sleep_ms(unsigned int ms);
 
 /*
  * How long to wait for something the kernel finishes on its own after a
@@ -364,51 +164,11 @@ static inline void sleep_ms(unsigned int ms)
  * returns the last value seen.  Releases may finish just after close()
  * returns.
  */
-static inline long wait_vmlck(pid_t pid, long kb, unsigned int ms)
-{
-	uint64_t end = now_ms() + ms;
-	long v;
+long wait_vmlck(pid_t pid, long kb, unsigned int ms);
 
-	for (;;) {
-		v = vmlck_kb(pid);
-		if (v == kb || now_ms() >= end)
-			return v;
-		sleep_ms(10);
-	}
-}
+int read_file_u64(const char *path, uint64_t *val);
 
-static inline int read_file_u64(const char *path, uint64_t *val)
-{
-	char buf[64];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return n < 0 ? -errno : -EIO;
-	buf[n] = 0;
-	*val = strtoull(buf, NULL, 0);
-	return 0;
-}
-
-static inline int write_file_u64(const char *path, uint64_t val)
-{
-	char buf[32];
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int len, ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	len = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", val);
-	errno = 0;
-	if (write(fd, buf, len) != len)
-		ret = errno ? -errno : -EIO;
-	close(fd);
-	return ret;
-}
+int write_file_u64(const char *path, uint64_t val);
 
 /*
  * SIGBUS catching for accesses through mappings: sigbus_install() once, then
@@ -417,95 +177,27 @@ static inline int write_file_u64(const char *path, uint64_t val)
  * outside them kills the process when the access is retried.  Not for
  * threads: the jump buffer is shared.
  */
-static sigjmp_buf sigbus_jmp __attribute__((unused));
-static volatile sig_atomic_t sigbus_armed __attribute__((unused));
-static void *volatile sigbus_addr __attribute__((unused));
+extern void *volatile sigbus_addr;
 
-static inline void sigbus_handler(int sig, siginfo_t *si, void *ctx)
-{
-	if (!sigbus_armed) {
-		/* Not expected here: die of it when the access is retried. */
-		signal(SIGBUS, SIG_DFL);
-		return;
-	}
-	sigbus_armed = 0;
-	sigbus_addr = si->si_addr;
-	siglongjmp(sigbus_jmp, 1);
-}
-
-static inline int sigbus_install(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = sigbus_handler;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(SIGBUS, &sa, NULL);
-}
+int sigbus_install(void);
 
 /* One byte through a mapping: its value, or -1 after a SIGBUS. */
-static __attribute__((noinline, unused)) int sigbus_load(const volatile void *p)
-{
-	int v;
-
-	sigbus_addr = NULL;
-	if (sigsetjmp(sigbus_jmp, 1))
-		return -1;
-	sigbus_armed = 1;
-	v = *(const volatile uint8_t *)p;
-	sigbus_armed = 0;
-	return v;
-}
+int sigbus_load(const volatile void *p);
 
 /* Store one byte through a mapping: 0, or -1 after a SIGBUS. */
-static __attribute__((noinline, unused)) int sigbus_store(volatile void *p, uint8_t v)
-{
-	sigbus_addr = NULL;
-	if (sigsetjmp(sigbus_jmp, 1))
-		return -1;
-	sigbus_armed = 1;
-	*(volatile uint8_t *)p = v;
-	sigbus_armed = 0;
-	return 0;
-}
+int sigbus_store(volatile void *p, uint8_t v);
 
 /* memcpy(): 0, or -1 after a SIGBUS. */
-static __attribute__((noinline, unused)) int sigbus_memcpy(void *dst,
-							 const void *src,
-							 size_t len)
-{
-	sigbus_addr = NULL;
-	if (sigsetjmp(sigbus_jmp, 1))
-		return -1;
-	sigbus_armed = 1;
-	memcpy(dst, src, len);
-	sigbus_armed = 0;
-	return 0;
-}
+int sigbus_memcpy(void *dst,
+		  const void *src,
+		  size_t len);
 
 /*
  * Raw lseek: returns the kernel's 64-bit result untouched, so positions in
  * the last 4095 bytes of the address space are not mistaken for errors as
  * glibc would.  An error shows as (uint64_t)-errno.
  */
-static inline uint64_t raw_lseek(int fd, uint64_t off, int whence)
-{
-#if defined(__x86_64__)
-	long ret;
-
-	asm volatile ("syscall"
-		      : "=a" (ret)
-		      : "a" ((long)SYS_lseek), "D" ((long)fd), "S" (off),
-			"d" ((long)whence)
-		      : "rcx", "r11", "memory");
-	return (uint64_t)ret;
-#else
-	off_t r = lseek(fd, (off_t)off, whence);
-
-	return r == (off_t)-1 ? (uint64_t)-errno : (uint64_t)r;
-#endif
-}
+uint64_t raw_lseek(int fd, uint64_t off, int whence);
 
 /* ---- children and cgroups ------------------------------------------------- */
 
@@ -520,29 +212,9 @@ static inline uint64_t raw_lseek(int fd, uint64_t off, int whence)
 } while (0)
 
 /* Exit status of a child, 1000 + signal if it was killed, -1 on error. */
-static inline int wait_child(pid_t pid)
-{
-	int st;
+int wait_child(pid_t pid);
 
-	if (waitpid(pid, &st, 0) != pid)
-		return -1;
-	if (WIFSIGNALED(st))
-		return 1000 + WTERMSIG(st);
-	return WEXITSTATUS(st);
-}
-
-static inline int write_str(const char *path, const char *str)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-	ssize_t len = strlen(str);
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, str, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
+int write_str(const char *path, const char *str);
 
 /*
  * Mount a private cgroup2 hierarchy on a new directory named after @name
@@ -550,34 +222,8 @@ static inline int write_str(const char *path, const char *str)
  * controller for its children.  @root receives the directory; *@mounted
  * says whether the caller must unmount it.  Returns 0 or a negative errno.
  */
-static inline int cg2_mount_memory(char *root, size_t size, const char *name,
-				   bool *mounted)
-{
-	char path[160], buf[256] = "";
-	int fd;
-
-	*mounted = false;
-	snprintf(root, size, "%s/%s.XXXXXX",
-		 access("/tmp", W_OK) == 0 ? "/tmp" : "/dev/shm", name);
-	if (!mkdtemp(root))
-		return -errno;
-	if (mount("none", root, "cgroup2", 0, NULL))
-		return -errno;
-	*mounted = true;
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (read(fd, buf, sizeof(buf) - 1) <= 0) {
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	if (!strstr(buf, "memory"))
-		return -ENOENT;
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", root);
-	return write_str(path, "+memory");
-}
+int cg2_mount_memory(char *root, size_t size, const char *name,
+		     bool *mounted);
 
 #define LSEEK_ERR(e)	((uint64_t)-(int64_t)(e))
 
