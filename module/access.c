@@ -6,6 +6,7 @@
  * all of it can move, then hands each contiguous piece to an actor.  Small
  * accesses inside one region take the fast path of fastpath.h first.
  */
+#include <linux/nospec.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -123,6 +124,13 @@ static int __gm_access(struct guestmem *gm, u64 gpa, u64 len, bool write,
 			break;
 		}
 		left = actor(r->kaddr + offset, chunk, moved, ctx);
+		if (unlikely(left == GM_ACTOR_STOP)) {
+			/* Marked before the read section ends: @r is live. */
+			if (write)
+				gm_region_mark_dirty(r, offset, chunk);
+			ret = -ECANCELED;
+			break;
+		}
 		if (write && chunk > left)
 			gm_region_mark_dirty(r, offset, chunk - left);
 		moved += chunk - left;
@@ -154,7 +162,9 @@ size_t gm_actor_copy_to_user(void *kaddr, size_t len, u64 offset, void *ctx)
 
 /*
  * Not copy_from_user(): on a fault it zero-fills the rest of the
- * destination, which here is guest memory that must stay untouched.
+ * destination, which here is guest memory that must stay untouched.  But
+ * its speculation barrier, which __copy_from_user() lacks: no load from a
+ * user address that access_ok() refused runs ahead, even speculatively.
  */
 size_t gm_actor_copy_from_user(void *kaddr, size_t len, u64 offset, void *ctx)
 {
@@ -162,6 +172,7 @@ size_t gm_actor_copy_from_user(void *kaddr, size_t len, u64 offset, void *ctx)
 
 	if (!access_ok(ubuf, len))
 		return len;
+	barrier_nospec();
 	return __copy_from_user(kaddr, ubuf, len);
 }
 
@@ -179,19 +190,46 @@ static size_t gm_actor_memcpy_to_guest(void *kaddr, size_t len, u64 offset,
 	return 0;
 }
 
+/**
+ * gm_access_fast_srcu - the fast path under SRCU, for USER regions
+ * @gm: the space
+ * @gpa: first guest byte
+ * @buf: kernel buffer
+ * @len: bytes, at most GM_FAST_KERNEL_MAX, non-zero
+ * @write: true to write guest memory
+ * @hint_hit: out: as for gm_access_fast()
+ *
+ * Out of line: the price of the SRCU read section is paid only for the
+ * regions whose memory is not the module's own.
+ *
+ * Return: GM_FAST_DONE or GM_FAST_SLOW.
+ */
+int gm_access_fast_srcu(struct guestmem *gm, u64 gpa, void *buf, size_t len,
+			bool write, bool *hint_hit)
+{
+	return gm_access_fast(gm, gpa, buf, len, write, true, true, hint_hit);
+}
+
 /*
  * guestmem_read() and guestmem_write() beyond the last-hit region: the fast
- * path with a search, else the general path.
+ * path with a search (under SRCU for a USER region), else the general path.
  */
 static noinline int gm_access_kernel(struct guestmem *gm, u64 gpa, void *buf,
 				     size_t len, bool write)
 {
 	bool hint_hit;
+	int fast;
 	u64 done;
 
-	if (len && len <= GM_FAST_KERNEL_MAX &&
-	    gm_access_fast(gm, gpa, buf, len, write, true, &hint_hit))
-		return 0;
+	if (len && len <= GM_FAST_KERNEL_MAX) {
+		fast = gm_access_fast(gm, gpa, buf, len, write, true, false,
+				      &hint_hit);
+		if (fast == GM_FAST_SRCU)
+			fast = gm_access_fast_srcu(gm, gpa, buf, len, write,
+						   &hint_hit);
+		if (fast == GM_FAST_DONE)
+			return 0;
+	}
 	return gm_access(gm, gpa, len, write, false,
 			 write ? gm_actor_memcpy_to_guest :
 				 gm_actor_memcpy_from_guest, buf, &done);
@@ -215,7 +253,8 @@ int guestmem_read(struct guestmem *gm, u64 gpa, void *buf, size_t len)
 
 	gm = gm_ref(gm);
 	if (likely(len && len <= GM_FAST_KERNEL_MAX) &&
-	    gm_access_fast(gm, gpa, buf, len, false, false, &hint_hit))
+	    gm_access_fast(gm, gpa, buf, len, false, false, false,
+			   &hint_hit) == GM_FAST_DONE)
 		return 0;
 	return gm_access_kernel(gm, gpa, buf, len, false);
 }
@@ -243,7 +282,8 @@ int guestmem_write(struct guestmem *gm, u64 gpa, const void *buf, size_t len)
 	if (unlikely(gm_ref_ro(gm)))
 		return -EBADF;
 	if (likely(len && len <= GM_FAST_KERNEL_MAX) &&
-	    gm_access_fast(gm, gpa, (void *)buf, len, true, false, &hint_hit))
+	    gm_access_fast(gm, gpa, (void *)buf, len, true, false, false,
+			   &hint_hit) == GM_FAST_DONE)
 		return 0;
 	return gm_access_kernel(gm, gpa, (void *)buf, len, true);
 }
@@ -253,8 +293,6 @@ struct gm_chunk_walk {
 	guestmem_chunk_fn_t fn;
 	void *priv;
 	u64 gpa;
-	u64 stop_gpa;
-	size_t stop_len;
 	int ret;
 };
 
@@ -263,12 +301,11 @@ static size_t gm_actor_chunk(void *kaddr, size_t len, u64 offset, void *ctx)
 	struct gm_chunk_walk *walk = ctx;
 
 	walk->ret = walk->fn(kaddr, walk->gpa + offset, len, walk->priv);
-	if (!walk->ret)
-		return 0;
-	/* Any non-zero return stops the walk; remember the chunk. */
-	walk->stop_gpa = walk->gpa + offset;
-	walk->stop_len = len;
-	return len;
+	/*
+	 * Any non-zero return stops the walk; the callback may have written
+	 * its chunk, which __gm_access() marks dirty in the read section.
+	 */
+	return walk->ret ? GM_ACTOR_STOP : 0;
 }
 
 /**
@@ -285,6 +322,14 @@ static size_t gm_actor_chunk(void *kaddr, size_t len, u64 offset, void *ctx)
  * comes out as one chunk per region.  Exact: @fn is not called at all
  * unless the whole range is backed (and writable, if @write).
  *
+ * @fn runs inside the space's read section (SRCU): it may sleep, but must
+ * not remove a region of this space (guestmem_remove_region() refuses with
+ * -EDEADLK and a warning) nor drop the last reference to it (caught with a
+ * warning; the walk holds a reference of its own and frees the space when
+ * it ends).  Adding regions is allowed.  The chunks of a write walk,
+ * including the one whose callback stopped the walk, are marked dirty
+ * before the read section ends.
+ *
  * Return: 0, -EOVERFLOW, -ENXIO, -EACCES, -EBADF (@write through a
  * read-only reference), or the first non-zero value returned by @fn (which
  * ends the walk).
@@ -293,21 +338,19 @@ int guestmem_walk_chunks(struct guestmem *gm, u64 gpa, u64 len, bool write,
 			 guestmem_chunk_fn_t fn, void *priv)
 {
 	struct gm_chunk_walk walk = { .fn = fn, .priv = priv, .gpa = gpa };
+	struct gm_walker walker;
 	u64 done;
 	int ret;
 
 	if (write && gm_ref_ro(gm))
 		return -EBADF;
 	gm = gm_ref(gm);
+	gm_walk_begin(gm, &walker);
 	/* One chunk per region: the callback has what it needs to resched. */
 	ret = __gm_access(gm, gpa, len, write, false, gm_actor_chunk, &walk,
 			  &done, U64_MAX);
-	if (!walk.ret)
-		return ret;
-	/* The callback that stopped the walk may have written its chunk. */
-	if (write)
-		guestmem_mark_dirty(gm, walk.stop_gpa, walk.stop_len);
-	return walk.ret;
+	gm_walk_end(gm, &walker);
+	return walk.ret ?: ret;
 }
 EXPORT_SYMBOL_GPL(guestmem_walk_chunks);
 

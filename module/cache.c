@@ -3,16 +3,20 @@
  * Cached translations for hot paths, as KVM's gfn_to_hva_cache: a range
  * inside one region is resolved once to a kernel address and reused while
  * the space's generation is unchanged.  Each access still runs inside a
- * read section of the space (RCU-sched for small ones, which
- * guestmem_cache_read() does inline, SRCU for the rest), so a removal
- * (which bumps the generation and waits for both kinds of reader before
- * freeing) can never leave a user of the cache touching freed memory:
- * after it, the cache re-resolves or fails.
+ * read section of the space: RCU-sched for small ones of a VMALLOC region
+ * (guestmem_cache_read() does them inline), SRCU for the rest, resolving
+ * included.  A removal bumps the generation, waits for SRCU readers before
+ * it unpins a USER region and frees a VMALLOC region only after an RCU
+ * grace period, so a user of the cache never touches freed memory: after
+ * it, the cache re-resolves or fails.
  */
 #include <linux/string.h>
 #include "internal.h"
 
-/* Resolve @c against @set; called in a read section. */
+/*
+ * Resolve @c against @set; called under SRCU.  c->kaddr, which the
+ * RCU-sched paths use, is set only for a VMALLOC region (see GM_KEY_SRCU).
+ */
 static int gm_cache_resolve(struct guestmem_cache *c, struct gm_set *set)
 {
 	struct gm_region *r;
@@ -20,10 +24,12 @@ static int gm_cache_resolve(struct guestmem_cache *c, struct gm_set *set)
 
 	c->generation = set->generation;
 	c->kaddr = NULL;
+	c->region = NULL;
 	r = gm_lookup(gm_ref(c->gm), set, c->gpa, &i);
 	if (!r || c->len - 1 > r->last - c->gpa)
 		return -ENXIO;
-	c->kaddr = r->kaddr + (c->gpa - r->gpa);
+	if (r->backing != GUESTMEM_BACKING_USER)
+		c->kaddr = r->kaddr + (c->gpa - r->gpa);
 	c->region = r;
 	return 0;
 }
@@ -62,26 +68,19 @@ int guestmem_cache_init(struct guestmem_cache *c, struct guestmem *gm, u64 gpa,
 }
 EXPORT_SYMBOL_GPL(guestmem_cache_init);
 
-/* Called in a read section that protects @set. */
-static int gm_cache_copy(struct guestmem_cache *c, struct gm_set *set,
-			 u64 offset, void *buf, size_t len, bool write)
+/* Copy through the resolved @c, in a read section that protects @kaddr. */
+static int gm_cache_copy(struct guestmem_cache *c, void *kaddr, u64 offset,
+			 void *buf, size_t len, bool write)
 {
-	struct gm_region *r;
-	int ret;
+	struct gm_region *r = c->region;
 
-	if (unlikely(set->generation != c->generation || !c->kaddr)) {
-		ret = gm_cache_resolve(c, set);
-		if (ret)
-			return ret;
-	}
-	r = c->region;
 	if (!write) {
-		memcpy(buf, c->kaddr + offset, len);
+		memcpy(buf, kaddr + offset, len);
 		return 0;
 	}
 	if (r->flags & GUESTMEM_REGION_READONLY)
 		return -EACCES;
-	memcpy(c->kaddr + offset, buf, len);
+	memcpy(kaddr + offset, buf, len);
 	gm_region_mark_dirty(r, c->gpa - r->gpa + offset, len);
 	return 0;
 }
@@ -90,6 +89,8 @@ static int gm_cache_access(struct guestmem_cache *c, u64 offset, void *buf,
 			   size_t len, bool write)
 {
 	struct guestmem *gm = gm_ref(c->gm);
+	struct gm_region *r;
+	struct gm_set *set;
 	int idx, ret;
 
 	if (offset > c->len || len > c->len - offset)
@@ -99,14 +100,27 @@ static int gm_cache_access(struct guestmem_cache *c, u64 offset, void *buf,
 	if (!len)
 		return 0;
 	if (len <= GM_FAST_KERNEL_MAX) {
+		/* A VMALLOC region resolved at the current generation. */
 		rcu_read_lock_sched();
-		ret = gm_cache_copy(c, rcu_dereference_sched(gm->set), offset,
-				    buf, len, write);
+		set = rcu_dereference_sched(gm->set);
+		if (likely(c->kaddr && set->generation == c->generation)) {
+			ret = gm_cache_copy(c, c->kaddr, offset, buf, len,
+					    write);
+			rcu_read_unlock_sched();
+			return ret;
+		}
 		rcu_read_unlock_sched();
-		return ret;
 	}
 	idx = srcu_read_lock(&gm->srcu);
-	ret = gm_cache_copy(c, gm_set_deref(gm), offset, buf, len, write);
+	set = gm_set_deref(gm);
+	ret = 0;
+	if (unlikely(set->generation != c->generation || !c->region))
+		ret = gm_cache_resolve(c, set);
+	if (!ret) {
+		r = c->region;
+		ret = gm_cache_copy(c, r->kaddr + (c->gpa - r->gpa), offset,
+				    buf, len, write);
+	}
 	srcu_read_unlock(&gm->srcu, idx);
 	return ret;
 }

@@ -7,6 +7,7 @@
 #ifndef _GUESTMEM_FASTPATH_H
 #define _GUESTMEM_FASTPATH_H
 
+#include <linux/nospec.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/rcupdate.h>
@@ -59,31 +60,49 @@ static __always_inline void gm_count_fast(struct gm_counters *c, bool write,
 	}
 }
 
+/* What gm_access_fast() did. */
+enum {
+	GM_FAST_DONE,	/* the access is complete */
+	GM_FAST_SLOW,	/* nothing moved: take gm_access(), which says why */
+	GM_FAST_SRCU,	/* nothing moved: a USER region, try gm_access_fast_srcu() */
+};
+
 /*
- * The fast path of small accesses that lie in one region: no SRCU, no
- * actor, no walk, and (inlined into its callers) no call but memcpy().  It
- * runs under RCU-sched (preemption off), which guestmem_remove_region()
- * waits for as it waits for SRCU, so @buf must be kernel memory.  Returns
- * false, having touched nothing, when the access is not one the fast path
- * can complete (unbacked, crossing a boundary, read-only); the caller then
- * takes gm_access(), which reports why.  @len is non-zero.  Without
- * @search only the region of the last lookup is tried, and no function is
- * called.  The access is counted in the space's statistics; *@hint_hit
- * tells how, for a caller that has to take the count back.
+ * The fast path of small accesses that lie in one region: no actor, no
+ * walk, and (inlined into its callers) no call but memcpy().  Unless
+ * @srcu, it runs under RCU-sched only (preemption off, no barrier): only
+ * VMALLOC regions, which guestmem_remove_region() frees after a normal
+ * grace period, are accessed so; a USER region's key says GM_KEY_SRCU and
+ * the access is left to the same path under SRCU (@srcu), which the
+ * removal waits for before it unpins the pages.  @buf must be kernel
+ * memory.  Returns GM_FAST_SLOW, having touched nothing, when the access
+ * is not one the fast path can complete (unbacked, crossing a boundary,
+ * read-only); the caller then takes gm_access(), which reports why.  @len
+ * is non-zero.  Without @search only the region of the last lookup is
+ * tried, and no function is called.  A completed access is counted in the
+ * space's statistics; *@hint_hit tells how, for a caller that has to take
+ * the count back.
  */
-static __always_inline bool gm_access_fast(struct guestmem *gm, u64 gpa,
-					   void *buf, size_t len, bool write,
-					   bool search, bool *hint_hit)
+static __always_inline int gm_access_fast(struct guestmem *gm, u64 gpa,
+					  void *buf, size_t len, bool write,
+					  bool search, bool srcu,
+					  bool *hint_hit)
 {
 	struct gm_counters *cpu;
 	struct gm_region *r;
 	struct gm_set *set;
 	struct gm_key *key;
 	unsigned int i;
+	void *kaddr;
+	int idx = 0, ret = GM_FAST_SLOW;
 	u64 offset;
 
+	if (srcu)
+		idx = srcu_read_lock(&gm->srcu);
+	/* Under SRCU too: this CPU's hint and counters, plain accesses. */
 	rcu_read_lock_sched();
-	set = rcu_dereference_sched(gm->set);
+	set = srcu ? srcu_dereference(gm->set, &gm->srcu) :
+		     rcu_dereference_sched(gm->set);
 	/* Preemption is off: this CPU's hint and counters, plain accesses. */
 	cpu = this_cpu_ptr(gm->counters);
 	*hint_hit = true;
@@ -94,25 +113,36 @@ static __always_inline bool gm_access_fast(struct guestmem *gm, u64 gpa,
 		*hint_hit = false;
 	}
 	if (unlikely(!key || len - 1 > key->last - gpa))
-		goto fail;
+		goto out;
+	/* Nothing of a USER region, not even its struct, without SRCU. */
+	kaddr = key->kaddr;
+	if (srcu) {
+		kaddr = gm_key_kaddr(key);
+	} else if (unlikely((unsigned long)kaddr & GM_KEY_SRCU)) {
+		ret = GM_FAST_SRCU;
+		goto out;
+	}
 	offset = gpa - key->gpa;
 	if (write) {
 		r = key->region;
 		if (unlikely(r->flags & GUESTMEM_REGION_READONLY))
-			goto fail;
-		gm_copy_small(key->kaddr + offset, buf, len);
+			goto out;
+		gm_copy_small(kaddr + offset, buf, len);
 		gm_region_mark_dirty(r, offset, len);
 	} else {
-		gm_copy_small(buf, key->kaddr + offset, len);
+		gm_copy_small(buf, kaddr + offset, len);
 	}
 	gm_count_fast(cpu, write, len, *hint_hit, 1);
+	ret = GM_FAST_DONE;
+out:
 	rcu_read_unlock_sched();
-	return true;
-
-fail:
-	rcu_read_unlock_sched();
-	return false;
+	if (srcu)
+		srcu_read_unlock(&gm->srcu, idx);
+	return ret;
 }
+
+int gm_access_fast_srcu(struct guestmem *gm, u64 gpa, void *buf, size_t len,
+			bool write, bool *hint_hit);
 
 /*
  * Small user copies for the fast path.  Scalar sizes are one inline access
@@ -134,6 +164,12 @@ static __always_inline bool gm_get_user_small(u8 *b, const char __user *ubuf,
 		return !copy_from_user(b, ubuf, len);
 	if (!user_access_begin(ubuf, len))
 		return false;
+	/*
+	 * copy_from_user()'s speculation barrier: x86's user_access_begin()
+	 * has it (__uaccess_begin_nospec()), other architectures' need not.
+	 */
+	if (!IS_ENABLED(CONFIG_X86))
+		barrier_nospec();
 	switch (len) {
 	case 1:
 		unsafe_get_user(v1, (const u8 __user *)ubuf, fault);
@@ -225,15 +261,27 @@ static __always_inline int gm_access_user(struct guestmem *gm, u64 gpa,
 {
 	u8 bounce[GM_FAST_USER_MAX];
 	bool hint_hit;
+	int ret;
 
 	if (!len || len > sizeof(bounce))
 		goto slow;
 	if (write) {
-		if (!gm_get_user_small(bounce, ubuf, len) ||
-		    !gm_access_fast(gm, gpa, bounce, len, true, true, &hint_hit))
+		if (!gm_get_user_small(bounce, ubuf, len))
+			goto slow;
+		ret = gm_access_fast(gm, gpa, bounce, len, true, true, false,
+				     &hint_hit);
+		if (ret == GM_FAST_SRCU)
+			ret = gm_access_fast_srcu(gm, gpa, bounce, len, true,
+						  &hint_hit);
+		if (ret != GM_FAST_DONE)
 			goto slow;
 	} else {
-		if (!gm_access_fast(gm, gpa, bounce, len, false, true, &hint_hit))
+		ret = gm_access_fast(gm, gpa, bounce, len, false, true, false,
+				     &hint_hit);
+		if (ret == GM_FAST_SRCU)
+			ret = gm_access_fast_srcu(gm, gpa, bounce, len, false,
+						  &hint_hit);
+		if (ret != GM_FAST_DONE)
 			goto slow;
 		if (unlikely(!gm_put_user_small(ubuf, bounce, len))) {
 			/* The general path counts the access again. */

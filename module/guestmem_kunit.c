@@ -18,7 +18,10 @@
 #include <kunit/test.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
+#include <linux/kthread.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/mman.h>
@@ -28,7 +31,7 @@
 #include <linux/uaccess.h>
 #include <linux/guestmem.h>
 #include "guestmem_kunit.h"
-#include "internal.h"	/* struct guestmem, for its reference count only */
+#include "internal.h"	/* struct guestmem: its reference count, set, SRCU */
 
 /* Address of page @n. */
 #define GMT_PG(n)	((u64)(n) * PAGE_SIZE)
@@ -1098,6 +1101,35 @@ static void gm_regions_many(struct kunit *test)
 		   ktime_ms_delta(ktime_get(), start));
 }
 
+/*
+ * Removal waits for SRCU readers and for a normal RCU grace period (for the
+ * fast paths), never for an expedited one: rcu_exp_batches_completed()
+ * counts every expedited grace period of the machine, which one
+ * synchronize_rcu_expedited() per removal (the module before issue 14,
+ * point 8) raised by 32 here.  A few from elsewhere in the kernel are
+ * tolerated.
+ */
+static void gm_regions_remove_no_expedited_rcu(struct kunit *test)
+{
+	struct guestmem *gm = gmt_create(test);
+	unsigned long before, after;
+	unsigned int i;
+	u64 v = 0;
+
+	before = rcu_exp_batches_completed();
+	for (i = 0; i < 32; i++) {
+		KUNIT_ASSERT_EQ(test, gmt_add(gm, GMT_PG(16), GMT_PG(4), 0), 0);
+		/* A fast-path access, so that the region has been read. */
+		KUNIT_ASSERT_EQ(test, guestmem_write(gm, GMT_PG(16) + 8, &v, 8), 0);
+		KUNIT_ASSERT_EQ(test, guestmem_remove_region(gm, GMT_PG(16),
+							     GMT_PG(4)), 0);
+	}
+	after = rcu_exp_batches_completed();
+	KUNIT_EXPECT_LT_MSG(test, after - before, 4UL,
+			    "%lu expedited RCU grace periods during 32 removals",
+			    after - before);
+}
+
 static struct kunit_case gm_regions_cases[] = {
 	KUNIT_CASE(gm_regions_add_remove),
 	KUNIT_CASE(gm_regions_adjacent),
@@ -1106,6 +1138,7 @@ static struct kunit_case gm_regions_cases[] = {
 	KUNIT_CASE(gm_regions_remove),
 	KUNIT_CASE(gm_regions_generation),
 	KUNIT_CASE_SLOW(gm_regions_many),
+	KUNIT_CASE(gm_regions_remove_no_expedited_rcu),
 	{}
 };
 
@@ -2050,6 +2083,165 @@ static void gm_walk_readonly_mapping(struct kunit *test)
 						     GMT_PG(1)), 0);
 }
 
+/* Removal and the last put from a walk callback. */
+struct gmt_walk_misuse {
+	struct guestmem *gm;
+	int remove_ret;
+	bool put;
+	unsigned int chunks;
+	int misuse_seen;
+};
+
+static int gmt_misuse_fn(void *kaddr, u64 gpa, size_t len, void *priv)
+{
+	struct gmt_walk_misuse *m = priv;
+	struct guestmem *gm = m->gm;
+
+	m->chunks++;
+	if (m->put) {
+		m->put = false;
+		guestmem_put(gm);
+	} else if (m->chunks == 1) {
+		m->remove_ret = guestmem_remove_region(gm, gpa, PAGE_SIZE);
+	}
+	/* The space is alive as long as the walk is. */
+	m->misuse_seen = atomic_read(&gm->walk_misuse);
+	return 0;
+}
+
+/*
+ * A removal from a walk callback would wait for the walk's own read
+ * section: it fails with -EDEADLK instead (before issue 14, point 9: a
+ * deadlock), and is counted and warned about.  The warning, once per
+ * space, is spent beforehand: any WARNING fails the test VM's log check.
+ */
+static void gm_walk_remove_in_callback(struct kunit *test)
+{
+	struct gmt_ctx *ctx = test->priv;
+	struct gmt_walk_misuse m = { .gm = ctx->gm, .remove_ret = 1 };
+	struct guestmem *gm = ctx->gm;
+	u8 b;
+
+	gm->walk_misuse_warned = true;
+	KUNIT_EXPECT_EQ(test, guestmem_walk_chunks(gm, GMT_A(0), 1, false,
+						   gmt_misuse_fn, &m), 0);
+	KUNIT_EXPECT_EQ(test, m.remove_ret, -EDEADLK);
+	KUNIT_EXPECT_EQ(test, m.misuse_seen, 1);
+	/* Nothing was removed; outside a walk the same removal works. */
+	KUNIT_EXPECT_EQ(test, guestmem_read(gm, GMT_A(0), &b, 1), 0);
+	KUNIT_EXPECT_EQ(test, guestmem_remove_region(gm, GMT_A(0), GMT_PG(1)), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&gm->walk_misuse), 1);
+}
+
+/*
+ * The last put from a walk callback would free the space under the walk
+ * (before issue 14, point 9: a use-after-free): the walk holds a reference
+ * of its own and frees the space as it ends; KASAN and kmemleak check
+ * that.  Counted and warned about (the warning spent beforehand, as
+ * above); a put that is not the last is no misuse.
+ */
+static void gm_walk_last_put_in_callback(struct kunit *test)
+{
+	struct gmt_walk_misuse m = { .put = true };
+	struct guestmem *gm = guestmem_create();
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, gm);
+	m.gm = gm;
+	gm->walk_misuse_warned = true;
+	KUNIT_ASSERT_EQ(test, gmt_add(gm, 0, GMT_PG(1), 0), 0);
+	KUNIT_ASSERT_EQ(test, gmt_add(gm, GMT_PG(1), GMT_PG(1), 0), 0);
+	guestmem_get(gm);
+	KUNIT_EXPECT_EQ(test, guestmem_walk_chunks(gm, 0, 1, true, gmt_misuse_fn,
+						   &m), 0);
+	KUNIT_EXPECT_EQ(test, m.misuse_seen, 0);
+	KUNIT_EXPECT_EQ(test, kref_read(&gm->ref), 1U);
+
+	/* The last, in the first of two chunks: the walk goes on. */
+	m = (struct gmt_walk_misuse){ .gm = gm, .put = true };
+	KUNIT_EXPECT_EQ(test, guestmem_walk_chunks(gm, 0, GMT_PG(2), false,
+						   gmt_misuse_fn, &m), 0);
+	KUNIT_EXPECT_EQ(test, m.chunks, 2U);
+	KUNIT_EXPECT_EQ(test, m.misuse_seen, 1);
+}
+
+struct gmt_remover {
+	struct guestmem *gm;
+	u64 gpa;
+	u64 size;
+	int ret;
+	struct completion done;
+	bool published;
+};
+
+static int gmt_remover_fn(void *data)
+{
+	struct gmt_remover *rm = data;
+
+	rm->ret = guestmem_remove_region(rm->gm, rm->gpa, rm->size);
+	complete(&rm->done);
+	return 0;
+}
+
+/* Start a removal of the chunk's region, wait until it is unpublished. */
+static int gmt_write_stop_fn(void *kaddr, u64 gpa, size_t len, void *priv)
+{
+	struct gmt_remover *rm = priv;
+	u64 gen = READ_ONCE(rm->gm->generation);
+	struct task_struct *t;
+	unsigned int i;
+
+	t = kthread_run(gmt_remover_fn, rm, "gmt_remover");
+	if (IS_ERR(t)) {
+		complete(&rm->done);
+		return PTR_ERR(t);
+	}
+	for (i = 0; i < 5000 && READ_ONCE(rm->gm->generation) == gen; i++)
+		usleep_range(1000, 2000);
+	rm->published = READ_ONCE(rm->gm->generation) != gen &&
+			!completion_done(&rm->done);
+	memset(kaddr, 0x5a, len);
+	return -EIO;
+}
+
+/*
+ * A write walk whose callback stops it marks the chunk dirty in its read
+ * section, in the region the callback wrote.  Here a removal of that
+ * region unpublishes it while the callback runs (and then waits for a read
+ * section this test holds, so that the region stays to be looked at):
+ * before issue 14, point 9, the walker marked the chunk after leaving its
+ * read section, by a lookup that found no region any more, and the bit was
+ * lost.
+ */
+static void gm_walk_stop_marks_in_section(struct kunit *test)
+{
+	struct gmt_remover rm = { .gpa = GMT_PG(4), .size = GMT_PG(2) };
+	struct guestmem *gm = gmt_create(test);
+	struct gm_region *r;
+	struct gm_set *set;
+	unsigned int i;
+	int idx;
+
+	KUNIT_ASSERT_EQ(test, gmt_add(gm, GMT_PG(4), GMT_PG(2),
+				      GUESTMEM_REGION_DIRTY_LOG), 0);
+	rm.gm = gm;
+	init_completion(&rm.done);
+	idx = srcu_read_lock(&gm->srcu);
+	set = srcu_dereference(gm->set, &gm->srcu);
+	i = gm_set_search(set, GMT_PG(5));
+	r = i < set->count ? set->keys[i].region : NULL;
+	KUNIT_EXPECT_EQ(test, guestmem_walk_chunks(gm, GMT_PG(5), 16, true,
+						   gmt_write_stop_fn, &rm), -EIO);
+	KUNIT_EXPECT_TRUE(test, rm.published);
+	if (r) {
+		KUNIT_EXPECT_TRUE(test, test_bit(1, r->dirty_bitmap));
+		KUNIT_EXPECT_FALSE(test, test_bit(0, r->dirty_bitmap));
+	}
+	srcu_read_unlock(&gm->srcu, idx);
+	wait_for_completion(&rm.done);
+	KUNIT_EXPECT_EQ(test, rm.ret, 0);
+	KUNIT_EXPECT_NOT_NULL(test, r);
+}
+
 static struct kunit_case gm_walk_cases[] = {
 	KUNIT_CASE(gm_walk_three),
 	KUNIT_CASE(gm_walk_write),
@@ -2059,6 +2251,9 @@ static struct kunit_case gm_walk_cases[] = {
 	KUNIT_CASE(gm_walk_readonly_mapping),
 	KUNIT_CASE(gm_walk_zero_and_overflow),
 	KUNIT_CASE(gm_walk_top),
+	KUNIT_CASE(gm_walk_remove_in_callback),
+	KUNIT_CASE(gm_walk_last_put_in_callback),
+	KUNIT_CASE(gm_walk_stop_marks_in_section),
 	{}
 };
 

@@ -8,6 +8,12 @@
 #include <kunit/test.h>
 #include <linux/types.h>
 
+/*
+ * Expedited RCU grace periods completed since boot: exported for rcutorture
+ * (kernel/rcu/tree.c) but declared only in kernel/rcu/rcu.h.
+ */
+unsigned long rcu_exp_batches_completed(void);
+
 /* Deterministic, position-dependent bytes, different for each @seed. */
 static inline void gmt_pattern(u8 *buf, size_t len, unsigned int seed)
 {

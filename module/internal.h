@@ -10,8 +10,10 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <linux/guestmem.h>
 
 struct mm_struct;
@@ -32,6 +34,8 @@ struct page;
  * @user: %GUESTMEM_BACKING_USER: the user charged with @npages of its
  *	locked_vm (held with get_uid()), or NULL (CAP_IPC_LOCK)
  * @dirty_bitmap: %GUESTMEM_REGION_DIRTY_LOG: one bit per page written
+ * @free_work: frees a removed %GUESTMEM_BACKING_VMALLOC region after an
+ *	RCU grace period (what removal needs, allocated with the region)
  */
 struct gm_region {
 	u64 gpa;
@@ -46,13 +50,15 @@ struct gm_region {
 	struct mm_struct *mm;
 	struct user_struct *user;
 	unsigned long *dirty_bitmap;
+	struct rcu_work free_work;
 };
 
 /**
  * struct gm_key - a region as the lookup sees it
  * @last: the region's last GPA (the key of the binary search)
  * @gpa: its first GPA
- * @kaddr: its kernel mapping
+ * @kaddr: its kernel mapping, with GM_KEY_SRCU set in bit 0 when only
+ *	SRCU readers may use it (see gm_key_kaddr())
  * @region: the region
  */
 struct gm_key {
@@ -62,10 +68,33 @@ struct gm_key {
 	struct gm_region *region;
 };
 
+/*
+ * Which readers may touch a region's memory.  The fast paths read under
+ * RCU-sched, which guestmem_remove_region() does not wait for: it frees a
+ * removed region after a normal grace period instead.  That suits only
+ * memory nobody else can see (VMALLOC).  The pages of a USER region are the
+ * caller's, unpinned when the removal returns, so only SRCU readers, whom
+ * the removal waits for, may touch them: their keys carry GM_KEY_SRCU, and
+ * the RCU-sched paths leave them to a path under SRCU.
+ */
+#define GM_KEY_SRCU	1UL
+
+static inline bool gm_key_srcu_only(const struct gm_key *key)
+{
+	return (unsigned long)key->kaddr & GM_KEY_SRCU;
+}
+
+/* The key's kernel address; only for a reader under SRCU, or if !srcu_only. */
+static inline void *gm_key_kaddr(const struct gm_key *key)
+{
+	return (void *)((unsigned long)key->kaddr & ~GM_KEY_SRCU);
+}
+
 /**
  * struct gm_set - an immutable snapshot of a space's regions
  * @rcu: frees the snapshot once no SRCU reader can see it
  * @count: number of regions
+ * @capacity: number of keys the allocation holds (at least @count)
  * @total_size: sum of the region sizes
  * @generation: the space's generation when this snapshot was published
  * @tops: the last GPA of each block of GM_KEYS_PER_TOP keys (the last
@@ -78,6 +107,7 @@ struct gm_key {
 struct gm_set {
 	struct rcu_head rcu;
 	unsigned int count;
+	unsigned int capacity;
 	u64 total_size;
 	u64 generation;
 	u64 *tops;
@@ -125,6 +155,11 @@ struct gm_counters {
  * @set: the published region snapshot, read under @srcu
  * @srcu: protects readers of @set, who may sleep
  * @generation: the generation of @set, readable without entering @srcu
+ * @retired: the snapshot the last update replaced (under @lock), kept for
+ *	a removal that cannot allocate: it has room for one key fewer
+ *	than @set holds, and is free of readers after an SRCU grace period
+ *	and once @retired_rcu has elapsed
+ * @retired_rcu: RCU grace-period cookie taken when @retired was replaced
  * @vmalloc_bytes: bytes of the space's VMALLOC regions (under @lock),
  *	bounded by guestmem_max_vmalloc_mb
  * @mapping: the address_space of the owning file's mappings, so that
@@ -132,6 +167,11 @@ struct gm_counters {
  * @dirty_sem: held for write by dirty-log fetch-and-clear, for read while a
  *	mapping's PTE of a dirty-logged page is made writable
  * @counters: per-CPU access counters and lookup hints
+ * @walk_lock: protects @walkers
+ * @walkers: the struct gm_walker of each guestmem_walk_chunks() running
+ * @walk_misuse: calls made from a walk callback that must not be (a
+ *	removal, the last put), refused or deferred
+ * @walk_misuse_warned: the warning about them was given (once per space)
  * @id: number of the space, unique while the module is loaded
  * @owner: thread group that created the space
  * @debugfs: the space's debugfs file
@@ -142,10 +182,16 @@ struct guestmem {
 	struct gm_set __rcu *set;
 	struct srcu_struct srcu;
 	u64 generation;
+	struct gm_set *retired;
+	unsigned long retired_rcu;
 	u64 vmalloc_bytes;
 	struct address_space mapping;
 	struct rw_semaphore dirty_sem;
 	struct gm_counters __percpu *counters;
+	spinlock_t walk_lock;		/* protects walkers */
+	struct list_head walkers;
+	atomic_t walk_misuse;
+	bool walk_misuse_warned;
 	unsigned int id;
 	pid_t owner;
 	struct dentry *debugfs;
@@ -173,6 +219,7 @@ static inline void gm_count_access(struct guestmem *gm, bool write, u64 bytes,
 }
 
 extern unsigned int guestmem_max_regions;
+extern struct workqueue_struct *gm_free_wq;
 extern unsigned long guestmem_max_vmalloc_mb;
 
 /*
@@ -200,7 +247,19 @@ static inline bool gm_file_writable(const struct file *file)
 	return file->f_mode & FMODE_WRITE;
 }
 
+/**
+ * struct gm_walker - a guestmem_walk_chunks() in progress
+ * @node: in guestmem.walkers
+ * @task: the task walking, which its callbacks run in
+ */
+struct gm_walker {
+	struct list_head node;
+	struct task_struct *task;
+};
+
 /* space.c */
+void gm_walk_begin(struct guestmem *gm, struct gm_walker *w);
+void gm_walk_end(struct guestmem *gm, struct gm_walker *w);
 struct gm_region *gm_search(struct guestmem *gm, struct gm_set *set, u64 gpa,
 			    unsigned int *index);
 struct gm_region *gm_lookup(struct guestmem *gm, struct gm_set *set, u64 gpa,
@@ -272,6 +331,7 @@ static inline struct gm_set *gm_set_deref(struct guestmem *gm)
 int gm_region_validate(const struct guestmem_region *desc);
 struct gm_region *gm_region_create(const struct guestmem_region *desc);
 void gm_region_destroy(struct gm_region *r);
+void gm_region_destroy_after_gp(struct gm_region *r, unsigned long rcu_gp);
 void gm_region_mark_dirty(struct gm_region *r, u64 offset, u64 len);
 
 /* access.c */
@@ -284,9 +344,12 @@ void gm_region_mark_dirty(struct gm_region *r, u64 offset, u64 len);
  * @ctx: the caller's buffer description
  *
  * Return: the number of bytes that could NOT be moved (0 on success), as
- * copy_to_user() does.
+ * copy_to_user() does, or GM_ACTOR_STOP: the chunk was used whole (and,
+ * in a write, maybe written) and the access ends there with -ECANCELED.
  */
 typedef size_t (*gm_actor_t)(void *kaddr, size_t len, u64 offset, void *ctx);
+
+#define GM_ACTOR_STOP	SIZE_MAX
 
 int gm_access(struct guestmem *gm, u64 gpa, u64 len, bool write, bool partial,
 	      gm_actor_t actor, void *ctx, u64 *done);

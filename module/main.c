@@ -9,7 +9,9 @@
 #include <linux/build_bug.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/stddef.h>
+#include <linux/workqueue.h>
 #include "internal.h"
 
 static int gm_set_max_regions(const char *val, const struct kernel_param *kp)
@@ -135,15 +137,22 @@ GM_CHECK_OFFSET(guestmem_dirty_log, bitmap, 16);
 GM_CHECK_OFFSET(guestmem_dirty_log, flags, 24);
 GM_CHECK_OFFSET(guestmem_dirty_log, reserved, 28);
 
+/* Frees removed VMALLOC regions after an RCU grace period (region.c). */
+struct workqueue_struct *gm_free_wq;
+
 static int __init gm_init(void)
 {
 	int ret;
 
+	gm_free_wq = alloc_workqueue("guestmem_free", WQ_UNBOUND, 0);
+	if (!gm_free_wq)
+		return -ENOMEM;
 	gm_debugfs_init();
 	ret = misc_register(&gm_miscdev);
 	if (ret) {
 		pr_err("cannot register /dev/guestmem: %d\n", ret);
 		gm_debugfs_exit();
+		destroy_workqueue(gm_free_wq);
 	}
 	return ret;
 }
@@ -152,6 +161,9 @@ static void __exit gm_exit(void)
 {
 	misc_deregister(&gm_miscdev);
 	gm_debugfs_exit();
+	/* Regions queued by queue_rcu_work(): into the queue, then freed. */
+	rcu_barrier();
+	destroy_workqueue(gm_free_wq);
 }
 
 module_init(gm_init);

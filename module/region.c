@@ -10,6 +10,7 @@
 #include <linux/hugetlb.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
+#include <linux/rcupdate.h>
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/sched/mm.h>
@@ -364,6 +365,37 @@ void gm_region_destroy(struct gm_region *r)
 	}
 	kvfree(r->dirty_bitmap);
 	kfree(r);
+}
+
+static void gm_region_free_work(struct work_struct *work)
+{
+	gm_region_destroy(container_of(to_rcu_work(work), struct gm_region,
+				       free_work));
+}
+
+/**
+ * gm_region_destroy_after_gp - free a removed region once no reader can
+ *	reach it
+ * @r: the region, unpublished, with every SRCU reader and every mapping
+ *	of it gone
+ * @rcu_gp: a cookie of get_state_synchronize_rcu() taken after @r was
+ *	unpublished
+ *
+ * A USER region is freed at once: no RCU-sched reader touches its pages
+ * (GM_KEY_SRCU).  A VMALLOC region may still be read or written by a fast
+ * path under RCU-sched that found it before it was unpublished: it is
+ * freed when @rcu_gp has elapsed, now if it already has, else from
+ * gm_free_wq after a normal grace period.  Nothing here allocates or fails.
+ */
+void gm_region_destroy_after_gp(struct gm_region *r, unsigned long rcu_gp)
+{
+	if (r->backing == GUESTMEM_BACKING_USER ||
+	    poll_state_synchronize_rcu(rcu_gp)) {
+		gm_region_destroy(r);
+		return;
+	}
+	INIT_RCU_WORK(&r->free_work, gm_region_free_work);
+	queue_rcu_work(gm_free_wq, &r->free_work);
 }
 
 /**

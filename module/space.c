@@ -92,7 +92,18 @@ u64 gm_next_region_start(struct gm_set *set, u64 gpa, bool *found)
 	return max(gpa, set->keys[i].gpa);
 }
 
-static struct gm_set *gm_set_alloc(unsigned int count)
+/* Make @set, with room for @capacity keys, hold @count (unfilled) keys. */
+static void gm_set_init(struct gm_set *set, unsigned int capacity,
+			unsigned int count)
+{
+	set->count = count;
+	set->capacity = capacity;
+	set->total_size = 0;
+	set->generation = 0;
+	set->tops = (u64 *)&set->keys[capacity];
+}
+
+static struct gm_set *gm_set_alloc(unsigned int count, gfp_t gfp)
 {
 	struct gm_set *set;
 	size_t size;
@@ -101,13 +112,9 @@ static struct gm_set *gm_set_alloc(unsigned int count)
 			array_size(DIV_ROUND_UP(count, GM_KEYS_PER_TOP),
 				   sizeof(*set->tops)));
 	/* Not zeroed: the caller fills every key. */
-	set = kvmalloc(size, GFP_KERNEL_ACCOUNT);
-	if (set) {
-		set->count = count;
-		set->total_size = 0;
-		set->generation = 0;
-		set->tops = (u64 *)&set->keys[count];
-	}
+	set = kvmalloc(size, gfp);
+	if (set)
+		gm_set_init(set, count, count);
 	return set;
 }
 
@@ -153,13 +160,15 @@ struct guestmem *gm_alloc(void)
 	gm->counters = alloc_percpu_gfp(struct gm_counters, GFP_KERNEL_ACCOUNT);
 	if (!gm->counters)
 		goto free_gm;
-	set = gm_set_alloc(0);
+	set = gm_set_alloc(0, GFP_KERNEL_ACCOUNT);
 	if (!set)
 		goto free_counters;
 	if (init_srcu_struct(&gm->srcu))
 		goto free_set;
 	kref_init(&gm->ref);
 	mutex_init(&gm->lock);
+	spin_lock_init(&gm->walk_lock);
+	INIT_LIST_HEAD(&gm->walkers);
 	init_rwsem(&gm->dirty_sem);
 	address_space_init_once(&gm->mapping);
 	RCU_INIT_POINTER(gm->set, set);
@@ -189,10 +198,61 @@ static void gm_release(struct kref *ref)
 		gm_region_destroy(set->keys[i].region);
 	srcu_barrier(&gm->srcu);
 	cleanup_srcu_struct(&gm->srcu);
+	kvfree(gm->retired);
 	kvfree(set);
 	mutex_destroy(&gm->lock);
 	free_percpu(gm->counters);
 	kfree(gm);
+}
+
+/*
+ * Walks in progress.  A guestmem_walk_chunks() callback runs inside the
+ * space's SRCU read section: a removal from it would wait for that section
+ * (a deadlock), and the last put would free the space under it.  Each walk
+ * registers its task, so that these calls, made from the task of a walk of
+ * the same space, are refused (removal: -EDEADLK) or made harmless (the
+ * walk holds a reference of its own), with a warning.
+ */
+void gm_walk_begin(struct guestmem *gm, struct gm_walker *w)
+{
+	w->task = current;
+	kref_get(&gm->ref);
+	spin_lock(&gm->walk_lock);
+	list_add(&w->node, &gm->walkers);
+	spin_unlock(&gm->walk_lock);
+}
+
+void gm_walk_end(struct guestmem *gm, struct gm_walker *w)
+{
+	spin_lock(&gm->walk_lock);
+	list_del(&w->node);
+	spin_unlock(&gm->walk_lock);
+	/* The last reference only if a callback dropped its caller's. */
+	kref_put(&gm->ref, gm_release);
+}
+
+/* How many walks of @gm the current task is inside (their callbacks). */
+static unsigned int gm_walks_of_current(struct guestmem *gm)
+{
+	struct gm_walker *w;
+	unsigned int n = 0;
+
+	/* Our own walks were added by this task: no need to lock to see one. */
+	if (list_empty_careful(&gm->walkers))
+		return 0;
+	spin_lock(&gm->walk_lock);
+	list_for_each_entry(w, &gm->walkers, node)
+		n += w->task == current;
+	spin_unlock(&gm->walk_lock);
+	return n;
+}
+
+static void gm_walk_misuse(struct guestmem *gm, const char *what)
+{
+	atomic_inc(&gm->walk_misuse);
+	WARN(!xchg(&gm->walk_misuse_warned, true),
+	     "guestmem: %s called from a guestmem_walk_chunks() callback of space %u\n",
+	     what, gm->id);
 }
 
 /**
@@ -226,14 +286,24 @@ EXPORT_SYMBOL_GPL(guestmem_get);
  * @gm: the space; NULL and error pointers are ignored
  *
  * Dropping the last reference removes every region (freeing or unpinning
- * its memory).  Might sleep.
+ * its memory).  Might sleep.  A guestmem_walk_chunks() callback must not
+ * drop the last reference of the space it walks: that is caught with a
+ * warning, and the space is freed when the walk ends.
  */
 void guestmem_put(struct guestmem *gm)
 {
+	unsigned int walks;
+
 	if (IS_ERR_OR_NULL(gm))
 		return;
-	might_sleep();
-	kref_put(&gm_ref(gm)->ref, gm_release);
+	gm = gm_ref(gm);
+	walks = gm_walks_of_current(gm);
+	/* The walks' own references keep the space; the walk frees it. */
+	if (unlikely(walks) && kref_read(&gm->ref) <= walks + 1)
+		gm_walk_misuse(gm, "the last put");
+	else
+		might_sleep();
+	kref_put(&gm->ref, gm_release);
 }
 EXPORT_SYMBOL_GPL(guestmem_put);
 
@@ -331,6 +401,51 @@ static void gm_publish(struct guestmem *gm, struct gm_set *old,
 	WRITE_ONCE(gm->generation, new->generation);
 }
 
+/*
+ * Keep @old, just replaced and published no more, as gm->retired (called
+ * with gm->lock held); the previous retired snapshot is freed after both
+ * kinds of grace period.  Return a cookie of get_state_synchronize_rcu()
+ * taken after the new snapshot and generation were published: once it has
+ * elapsed, no RCU-sched reader sees anything that @old held alone.
+ */
+static unsigned long gm_retire(struct guestmem *gm, struct gm_set *old)
+{
+	struct gm_set *prev = gm->retired;
+
+	gm->retired = old;
+	gm->retired_rcu = get_state_synchronize_rcu();
+	if (prev)
+		call_srcu(&gm->srcu, &prev->rcu, gm_set_free_srcu);
+	return gm->retired_rcu;
+}
+
+/*
+ * A snapshot for @count keys for a removal (called with gm->lock held).
+ * Removal never fails for want of memory: if no allocation is possible it
+ * takes gm->retired, which has room for one key fewer than the published
+ * set (it is the set before the last add, or before the last removal),
+ * after waiting until no reader can be using it any more.  That wait is
+ * one SRCU and one normal RCU grace period: slow, and only under memory
+ * pressure.
+ */
+static struct gm_set *gm_set_for_removal(struct guestmem *gm,
+					 unsigned int count)
+{
+	struct gm_set *set;
+
+	set = gm_set_alloc(count, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (set)
+		return set;
+	set = gm->retired;
+	if (WARN_ON_ONCE(!set || set->capacity < count))
+		return NULL;
+	gm->retired = NULL;
+	synchronize_srcu_expedited(&gm->srcu);
+	cond_synchronize_rcu(gm->retired_rcu);
+	gm_set_init(set, set->capacity, count);
+	return set;
+}
+
 /**
  * guestmem_add_region - add a region to a space
  * @gm: the space
@@ -378,7 +493,7 @@ int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 		ret = -ENOMEM;
 		goto unlock;
 	}
-	new = gm_set_alloc(old->count + 1);
+	new = gm_set_alloc(old->count + 1, GFP_KERNEL_ACCOUNT);
 	if (!new) {
 		ret = -ENOMEM;
 		goto unlock;
@@ -392,11 +507,14 @@ int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 	gm_set_copy(new, old, i, false);
 	new->keys[i] = (struct gm_key){ .last = r->last, .gpa = r->gpa,
 					.kaddr = r->kaddr, .region = r };
+	if (r->backing == GUESTMEM_BACKING_USER)
+		new->keys[i].kaddr = (void *)((unsigned long)r->kaddr |
+					      GM_KEY_SRCU);
 	new->total_size = old->total_size + r->size;
 	if (r->backing == GUESTMEM_BACKING_VMALLOC)
 		gm->vmalloc_bytes += r->size;
 	gm_publish(gm, old, new);
-	call_srcu(&gm->srcu, &old->rcu, gm_set_free_srcu);
+	gm_retire(gm, old);
 unlock:
 	mutex_unlock(&gm->lock);
 out:
@@ -412,16 +530,26 @@ EXPORT_SYMBOL_GPL(guestmem_add_region);
  * @gpa: first GPA of the region
  * @size: size of the region; @gpa and @size must match a region exactly
  *
- * Unpublishes the region, waits for every reader that could still see it,
- * zaps it from every user mapping of the space and only then frees or
- * unpins its memory.
+ * Unpublishes the region, waits for every SRCU reader (accesses under
+ * SRCU, mmap faults, device work) that could still see it, zaps it from
+ * every user mapping of the space (and so from KVM's secondary MMU) and
+ * only then unpins a USER region's pages.  A VMALLOC region, which small
+ * accesses may also reach under RCU-sched, is freed after a normal RCU
+ * grace period, from a workqueue if that has not elapsed yet: no
+ * expedited RCU grace period, no IPI to other CPUs.  Removal allocates
+ * nothing it cannot do without, and never fails for want of memory.
  *
- * Return: 0, -ENOENT if no region is exactly [@gpa, @gpa + @size), or
- * -EBADF (read-only reference).
+ * Must not be called from a guestmem_walk_chunks() callback on the same
+ * space, whose read section it would wait for: that is -EDEADLK, with a
+ * warning.
+ *
+ * Return: 0, -ENOENT if no region is exactly [@gpa, @gpa + @size), -EBADF
+ * (read-only reference) or -EDEADLK (called from a walk callback).
  */
 int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size)
 {
 	struct gm_set *old, *new;
+	unsigned long rcu_gp;
 	struct gm_region *r;
 	unsigned int i;
 	int ret;
@@ -429,6 +557,11 @@ int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size)
 	if (gm_ref_ro(gm)) {
 		gm = gm_ref(gm);
 		ret = -EBADF;
+		goto out;
+	}
+	if (unlikely(gm_walks_of_current(gm))) {
+		gm_walk_misuse(gm, "a region removal");
+		ret = -EDEADLK;
 		goto out;
 	}
 	mutex_lock(&gm->lock);
@@ -440,8 +573,9 @@ int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size)
 		goto unlock;
 	}
 	r = old->keys[i].region;
-	new = gm_set_alloc(old->count - 1);
+	new = gm_set_for_removal(gm, old->count - 1);
 	if (!new) {
+		/* Not reached: gm_set_for_removal() has warned. */
 		ret = -ENOMEM;
 		goto unlock;
 	}
@@ -450,20 +584,21 @@ int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size)
 	if (r->backing == GUESTMEM_BACKING_VMALLOC)
 		gm->vmalloc_bytes -= r->size;
 	gm_publish(gm, old, new);
+	rcu_gp = gm_retire(gm, old);
 	/*
-	 * Wait for readers and faults that may have found @r (under SRCU, or
-	 * under RCU-sched in the fast paths and the cached accessors, which
-	 * check gm->generation, bumped above) ...
+	 * Wait for the SRCU readers and faults that may have found @r, the
+	 * only readers of a USER region's pages; KVM pays the same for a
+	 * memslot change.  RCU-sched readers (the fast paths and cached
+	 * accessors, which check gm->generation, bumped above) only reach
+	 * VMALLOC regions, freed after @rcu_gp ...
 	 */
 	synchronize_srcu_expedited(&gm->srcu);
-	synchronize_rcu_expedited();
-	/* ... then drop the PTEs they installed, before freeing. */
+	/* ... then drop the PTEs the faults installed, before freeing. */
 	unmap_mapping_pages(&gm->mapping, gpa >> PAGE_SHIFT,
 			    size >> PAGE_SHIFT, false);
 	mutex_unlock(&gm->lock);
 
-	kvfree(old);
-	gm_region_destroy(r);
+	gm_region_destroy_after_gp(r, rcu_gp);
 	trace_guestmem_region_remove(gm->id, gpa, size, 0);
 	return 0;
 

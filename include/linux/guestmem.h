@@ -49,7 +49,9 @@ int guestmem_write(struct guestmem *gm, u64 gpa, const void *buf, size_t len);
  * Called with the region set pinned (SRCU): the chunk's memory cannot be
  * freed until the callback returns.  The callback may sleep.  A chunk of a
  * walk for reading must not be written: a READONLY region's kernel mapping
- * is read-only.
+ * is read-only.  The callback must not remove a region of the space it
+ * walks (guestmem_remove_region() fails with -EDEADLK and warns) nor drop
+ * the last reference to it (warns; the walk frees the space as it ends).
  *
  * Return: 0 to continue the walk, anything else to stop it and make
  * guestmem_walk_chunks() return that value.
@@ -73,9 +75,11 @@ int guestmem_mark_dirty(struct guestmem *gm, u64 gpa, u64 len);
  * @space_generation: the space's live generation counter (internal)
  * @gpa: first byte of the range
  * @len: length of the range, inside one region
- * @generation: the space generation @kaddr was resolved at
- * @kaddr: kernel address of @gpa, valid only while @generation is current
- *	and only inside a read section of the space (the accessors do this)
+ * @generation: the space generation @region was resolved at
+ * @kaddr: kernel address of @gpa for reads under RCU-sched: set only for
+ *	a region that may be read so (VMALLOC), valid only while
+ *	@generation is current and only inside a read section of the space
+ *	(the accessors do this)
  * @region: the region resolved (opaque)
  *
  * The analog of KVM's gfn_to_hva_cache; use guestmem_cache_init(),
@@ -113,10 +117,11 @@ int guestmem_cache_write(struct guestmem_cache *c, u64 offset, const void *buf,
  * @buf: destination (kernel memory)
  * @len: bytes; @offset + @len must lie within the cached range
  *
- * While the space is unchanged, a small read is a generation check and a
- * memcpy() under RCU-sched, which guestmem_remove_region() waits for before
- * it frees a region.  After a region add or remove the range is resolved
- * again, and the read fails if it is no longer inside one region.
+ * While the space is unchanged, a small read of a VMALLOC region is a
+ * generation check and a memcpy() under RCU-sched: guestmem_remove_region()
+ * frees such a region only after an RCU grace period.  Other reads take an
+ * SRCU read section out of line.  After a region add or remove the range is
+ * resolved again, and the read fails if it is no longer inside one region.
  *
  * Return: 0, -EINVAL (outside the cached range) or -ENXIO.
  */
