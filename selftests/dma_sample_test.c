@@ -47,17 +47,6 @@
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
-static int dma_load(void)
-{
-	if (!access(DMA_DEV, F_OK))
-		return 0;
-	if (access(DMA_KO, R_OK))
-		return -ENOENT;
-	if (system("insmod " DMA_KO))
-		return -EIO;
-	return access(DMA_DEV, F_OK) ? -ENODEV : 0;
-}
-
 static int dma_open(void)
 {
 	return open(DMA_DEV, O_RDWR | O_CLOEXEC);
@@ -260,7 +249,7 @@ FIXTURE_SETUP(dma)
 	uint8_t *buf;
 	int ret;
 
-	ret = dma_load();
+	ret = sample_load(DMA_DEV, DMA_KO);
 	if (ret == -ENOENT)
 		SKIP(return, "%s absent and no %s to load", DMA_DEV, DMA_KO);
 	ASSERT_EQ(0, ret) TH_LOG("insmod %s failed", DMA_KO);

@@ -90,17 +90,6 @@ static uint64_t expected_log(uint64_t r)
 	return bits;
 }
 
-static int dma_load(void)
-{
-	if (!access(DMA_DEV, F_OK))
-		return 0;
-	if (access(DMA_KO, F_OK))
-		return -ENOENT;
-	if (system("insmod " DMA_KO))
-		return -EIO;
-	return access(DMA_DEV, F_OK) ? -ENODEV : 0;
-}
-
 #define RUN_SYNC2(v, a, b) do {						\
 	int __r = vcpu_next(v, &uc);					\
 	ASSERT_EQ(UCALL_SYNC, __r) TH_LOG("%s", vcpu_what(v, __r));	\
@@ -218,7 +207,7 @@ TEST_F_TIMEOUT(dirty, ioctl_and_device_pages_only_in_guestmem, 120)
 	struct ucall uc;
 	int dma, ret;
 
-	ret = dma_load();
+	ret = sample_load(DMA_DEV, DMA_KO);
 	ASSERT_EQ(0, ret) TH_LOG("loading %s: %s", DMA_KO, strerror(-ret));
 	dma = open(DMA_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, dma);

@@ -173,17 +173,6 @@ static int memfd_map(size_t len, void **mem)
 	return fd;
 }
 
-static int dma_load(void)
-{
-	if (!access(DMA_DEV, F_OK))
-		return 0;
-	if (access(DMA_KO, F_OK))
-		return -ENOENT;
-	if (system("insmod " DMA_KO))
-		return -EIO;
-	return access(DMA_DEV, F_OK) ? -ENODEV : 0;
-}
-
 /* ---- one mapping, one memslot --------------------------------------------- */
 
 FIXTURE(space) {
@@ -319,7 +308,7 @@ TEST_F(space, dma_device_writes_seen_by_guest)
 	struct ucall uc;
 	int dma, ret;
 
-	ret = dma_load();
+	ret = sample_load(DMA_DEV, DMA_KO);
 	ASSERT_EQ(0, ret) TH_LOG("loading %s: %s", DMA_KO, strerror(-ret));
 	dma = open(DMA_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, dma);
