@@ -92,7 +92,8 @@ static inline void *gm_key_kaddr(const struct gm_key *key)
 
 /**
  * struct gm_set - an immutable snapshot of a space's regions
- * @rcu: frees the snapshot once no SRCU reader can see it
+ * @rcu: frees the snapshot once no RCU-sched reader can see it
+ * @next: next on guestmem.pending
  * @count: number of regions
  * @capacity: number of keys the allocation holds (at least @count)
  * @total_size: sum of the region sizes
@@ -106,6 +107,7 @@ static inline void *gm_key_kaddr(const struct gm_key *key)
  */
 struct gm_set {
 	struct rcu_head rcu;
+	struct gm_set *next;
 	unsigned int count;
 	unsigned int capacity;
 	u64 total_size;
@@ -160,6 +162,10 @@ struct gm_counters {
  *	than @set holds, and is free of readers after an SRCU grace period
  *	and once @retired_rcu has elapsed
  * @retired_rcu: RCU grace-period cookie taken when @retired was replaced
+ * @pending: snapshots replaced before @retired, maybe still read under
+ *	SRCU, freed after the space's next SRCU grace period (under @lock)
+ * @pending_keys: room for keys of the @pending snapshots, a measure of
+ *	their memory
  * @vmalloc_bytes: bytes of the space's VMALLOC regions (under @lock),
  *	bounded by guestmem_max_vmalloc_mb
  * @mapping: the address_space of the owning file's mappings, so that
@@ -184,6 +190,8 @@ struct guestmem {
 	u64 generation;
 	struct gm_set *retired;
 	unsigned long retired_rcu;
+	struct gm_set *pending;
+	unsigned long pending_keys;
 	u64 vmalloc_bytes;
 	struct address_space mapping;
 	struct rw_semaphore dirty_sem;

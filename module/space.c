@@ -134,14 +134,21 @@ static void gm_set_copy(struct gm_set *new, struct gm_set *old,
 
 /*
  * A replaced snapshot may still be read under SRCU (most readers) or under
- * RCU-sched (the small-access fast paths): free it after both grace
- * periods.  kvfree_rcu() leaves no callback of this module pending.
+ * RCU-sched (the small-access fast paths): it waits on gm->pending for an
+ * SRCU grace period, which removals wait for anyway, and is then freed
+ * after an RCU grace period by kvfree_rcu(), which leaves no callback of
+ * this module pending.  No call_srcu(): a normal SRCU grace period in
+ * progress would hold up the next removal's expedited one by jiffies.
  */
-static void gm_set_free_srcu(struct rcu_head *rcu)
+static void gm_pending_free(struct guestmem *gm)
 {
-	struct gm_set *set = container_of(rcu, struct gm_set, rcu);
+	struct gm_set *set;
 
-	kvfree_rcu(set, rcu);
+	while ((set = gm->pending)) {
+		gm->pending = set->next;
+		kvfree_rcu(set, rcu);
+	}
+	gm->pending_keys = 0;
 }
 
 /**
@@ -196,8 +203,13 @@ static void gm_release(struct kref *ref)
 	/* No reader is left: every reader holds a reference. */
 	for (i = 0; i < set->count; i++)
 		gm_region_destroy(set->keys[i].region);
-	srcu_barrier(&gm->srcu);
 	cleanup_srcu_struct(&gm->srcu);
+	while (gm->pending) {
+		struct gm_set *next = gm->pending->next;
+
+		kvfree(gm->pending);
+		gm->pending = next;
+	}
 	kvfree(gm->retired);
 	kvfree(set);
 	mutex_destroy(&gm->lock);
@@ -403,10 +415,11 @@ static void gm_publish(struct guestmem *gm, struct gm_set *old,
 
 /*
  * Keep @old, just replaced and published no more, as gm->retired (called
- * with gm->lock held); the previous retired snapshot is freed after both
- * kinds of grace period.  Return a cookie of get_state_synchronize_rcu()
- * taken after the new snapshot and generation were published: once it has
- * elapsed, no RCU-sched reader sees anything that @old held alone.
+ * with gm->lock held); the previous retired snapshot goes to gm->pending,
+ * to be freed after the next SRCU grace period the space waits for.
+ * Return a cookie of get_state_synchronize_rcu() taken after the new
+ * snapshot and generation were published: once it has elapsed, no
+ * RCU-sched reader sees anything that @old held alone.
  */
 static unsigned long gm_retire(struct guestmem *gm, struct gm_set *old)
 {
@@ -414,9 +427,28 @@ static unsigned long gm_retire(struct guestmem *gm, struct gm_set *old)
 
 	gm->retired = old;
 	gm->retired_rcu = get_state_synchronize_rcu();
-	if (prev)
-		call_srcu(&gm->srcu, &prev->rcu, gm_set_free_srcu);
+	if (prev) {
+		prev->next = gm->pending;
+		gm->pending = prev;
+		gm->pending_keys += prev->capacity + 1;
+	}
 	return gm->retired_rcu;
+}
+
+/*
+ * After adds, which wait for no reader, replaced snapshots pile up on
+ * gm->pending: once they hold more keys than a few times the published
+ * set, wait for an SRCU grace period (as a removal does for each) and free
+ * them.  Not from a walk callback of this space, whose read section the
+ * wait would wait for: the pile then waits for a later update.
+ */
+static void gm_pending_trim(struct guestmem *gm, struct gm_set *set)
+{
+	if (gm->pending_keys <= 4UL * set->count + 256 ||
+	    gm_walks_of_current(gm))
+		return;
+	synchronize_srcu_expedited(&gm->srcu);
+	gm_pending_free(gm);
 }
 
 /*
@@ -515,6 +547,7 @@ int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 		gm->vmalloc_bytes += r->size;
 	gm_publish(gm, old, new);
 	gm_retire(gm, old);
+	gm_pending_trim(gm, new);
 unlock:
 	mutex_unlock(&gm->lock);
 out:
@@ -593,6 +626,7 @@ int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size)
 	 * VMALLOC regions, freed after @rcu_gp ...
 	 */
 	synchronize_srcu_expedited(&gm->srcu);
+	gm_pending_free(gm);
 	/* ... then drop the PTEs the faults installed, before freeing. */
 	unmap_mapping_pages(&gm->mapping, gpa >> PAGE_SHIFT,
 			    size >> PAGE_SHIFT, false);
