@@ -582,6 +582,48 @@ static uint64_t b6_user_run(uint64_t n)
 	return now_ns() - t0;
 }
 
+/*
+ * The add and the remove apart: each run times only its half; the other
+ * half (the remove after each timed add, the add before each timed remove)
+ * runs untimed in the same loop.
+ */
+static uint64_t b6_half(uint64_t n, uint32_t backing, void *user, bool remove)
+{
+	uint64_t t = 0, t0, i;
+
+	for (i = 0; i < n; i++) {
+		t0 = now_ns();
+		add_region(b6_fd, GPA_B6, B6_SIZE, backing, user);
+		if (!remove)
+			t += now_ns() - t0;
+		t0 = now_ns();
+		remove_region(b6_fd, GPA_B6, B6_SIZE);
+		if (remove)
+			t += now_ns() - t0;
+	}
+	return t;
+}
+
+static uint64_t b6_vmalloc_add(uint64_t n)
+{
+	return b6_half(n, GUESTMEM_BACKING_VMALLOC, NULL, false);
+}
+
+static uint64_t b6_vmalloc_remove(uint64_t n)
+{
+	return b6_half(n, GUESTMEM_BACKING_VMALLOC, NULL, true);
+}
+
+static uint64_t b6_user_add(uint64_t n)
+{
+	return b6_half(n, GUESTMEM_BACKING_USER, b6_user, false);
+}
+
+static uint64_t b6_user_remove(uint64_t n)
+{
+	return b6_half(n, GUESTMEM_BACKING_USER, b6_user, true);
+}
+
 /* Where B6's time goes: the add and the remove, timed apart. */
 static void b6_split(const char *what, uint32_t backing, void *user)
 {
@@ -1070,10 +1112,30 @@ int main(int argc, char **argv)
 		  .kind = INFO, .unit = "op", .target = 0,
 		  .gm = { .run = b6_vmalloc, .units = 1 },
 		  .peer = { .run = NULL, .units = 1 } },
+		{ .id = "B6 VMALLOC add", .group = "B6",
+		  .what = "GUESTMEM_ADD_REGION alone of the same (each followed by an untimed removal)",
+		  .kind = INFO, .unit = "add", .target = 0,
+		  .gm = { .run = b6_vmalloc_add, .units = 1 },
+		  .peer = { .run = NULL, .units = 1 } },
+		{ .id = "B6 VMALLOC remove", .group = "B6",
+		  .what = "GUESTMEM_REMOVE_REGION alone of the same, right after an untimed add",
+		  .kind = INFO, .unit = "remove", .target = 0,
+		  .gm = { .run = b6_vmalloc_remove, .units = 1 },
+		  .peer = { .run = NULL, .units = 1 } },
 		{ .id = "B6 USER", .group = "B6",
 		  .what = "GUESTMEM_ADD_REGION + GUESTMEM_REMOVE_REGION of a 2 MiB USER region (anonymous memory)",
 		  .kind = INFO, .unit = "op", .target = 0,
 		  .gm = { .run = b6_user_run, .units = 1 },
+		  .peer = { .run = NULL, .units = 1 } },
+		{ .id = "B6 USER add", .group = "B6",
+		  .what = "GUESTMEM_ADD_REGION alone of the same (pinning; each followed by an untimed removal)",
+		  .kind = INFO, .unit = "add", .target = 0,
+		  .gm = { .run = b6_user_add, .units = 1 },
+		  .peer = { .run = NULL, .units = 1 } },
+		{ .id = "B6 USER remove", .group = "B6",
+		  .what = "GUESTMEM_REMOVE_REGION alone of the same (unpinning), right after an untimed add",
+		  .kind = INFO, .unit = "remove", .target = 0,
+		  .gm = { .run = b6_user_remove, .units = 1 },
 		  .peer = { .run = NULL, .units = 1 } },
 	};
 	size_t i;
