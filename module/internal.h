@@ -163,7 +163,8 @@ struct gm_counters {
  *	and once @retired_rcu has elapsed
  * @retired_rcu: RCU grace-period cookie taken when @retired was replaced
  * @pending: snapshots replaced before @retired, maybe still read under
- *	SRCU, freed after the space's next SRCU grace period (under @lock)
+ *	SRCU, freed after the space's next SRCU grace period, or handed to
+ *	call_srcu() in one piece when they grow large (under @lock)
  * @pending_keys: room for keys of the @pending snapshots, a measure of
  *	their memory
  * @vmalloc_bytes: bytes of the space's VMALLOC regions (under @lock),

@@ -137,18 +137,34 @@ static void gm_set_copy(struct gm_set *new, struct gm_set *old,
  * RCU-sched (the small-access fast paths): it waits on gm->pending for an
  * SRCU grace period, which removals wait for anyway, and is then freed
  * after an RCU grace period by kvfree_rcu(), which leaves no callback of
- * this module pending.  No call_srcu(): a normal SRCU grace period in
- * progress would hold up the next removal's expedited one by jiffies.
+ * this module pending.  call_srcu() only for piles of them (see
+ * gm_pending_trim()): a normal SRCU grace period in progress would hold up
+ * the next removal's expedited one by jiffies.
  */
+static void gm_set_list_free_rcu(struct gm_set *set)
+{
+	struct gm_set *next;
+
+	for (; set; set = next) {
+		next = set->next;
+		kvfree_rcu(set, rcu);
+	}
+}
+
+/* The SRCU callback of gm_pending_trim(): a list of sets, SRCU-free now. */
+static void gm_set_list_free_srcu(struct rcu_head *rcu)
+{
+	gm_set_list_free_rcu(container_of(rcu, struct gm_set, rcu));
+}
+
 static void gm_pending_free(struct guestmem *gm)
 {
 	struct gm_set *set;
 
-	while ((set = gm->pending)) {
-		gm->pending = set->next;
-		kvfree_rcu(set, rcu);
-	}
+	set = gm->pending;
+	gm->pending = NULL;
 	gm->pending_keys = 0;
+	gm_set_list_free_rcu(set);
 }
 
 /**
@@ -203,6 +219,7 @@ static void gm_release(struct kref *ref)
 	/* No reader is left: every reader holds a reference. */
 	for (i = 0; i < set->count; i++)
 		gm_region_destroy(set->keys[i].region);
+	srcu_barrier(&gm->srcu);
 	cleanup_srcu_struct(&gm->srcu);
 	while (gm->pending) {
 		struct gm_set *next = gm->pending->next;
@@ -438,17 +455,19 @@ static unsigned long gm_retire(struct guestmem *gm, struct gm_set *old)
 /*
  * After adds, which wait for no reader, replaced snapshots pile up on
  * gm->pending: once they hold more keys than a few times the published
- * set, wait for an SRCU grace period (as a removal does for each) and free
- * them.  Not from a walk callback of this space, whose read section the
- * wait would wait for: the pile then waits for a later update.
+ * set, the whole list is handed to one call_srcu() (an add does not wait).
+ * The normal SRCU grace period it starts may hold up a removal that comes
+ * right after, once, after a long run of adds.
  */
 static void gm_pending_trim(struct guestmem *gm, struct gm_set *set)
 {
-	if (gm->pending_keys <= 4UL * set->count + 256 ||
-	    gm_walks_of_current(gm))
+	struct gm_set *list = gm->pending;
+
+	if (gm->pending_keys <= 4UL * set->count + 256)
 		return;
-	synchronize_srcu_expedited(&gm->srcu);
-	gm_pending_free(gm);
+	gm->pending = NULL;
+	gm->pending_keys = 0;
+	call_srcu(&gm->srcu, &list->rcu, gm_set_list_free_srcu);
 }
 
 /*
