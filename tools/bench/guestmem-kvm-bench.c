@@ -3,7 +3,7 @@
  * guestmem-kvm-bench: a KVM guest on guestmem memory against the same guest
  * on a memfd, side by side in one run (the K rows of `make bench`).
  *
- *   guestmem-kvm-bench [-r REPS]
+ *   guestmem-kvm-bench [-r REPS] [-o K,U]
  *
  * One VM with one vCPU in 32-bit protected mode without paging (guest
  * physical = linear addresses), its code in a small anonymous memslot, its
@@ -28,6 +28,21 @@
  *       The same rounds with one store per page instead of whole pages
  *       (the worst case for guestmem: all fault, no work) are reported
  *       as diagnostics.
+ *
+ * Region updates against memslot updates (issue 17), in the same VM after
+ * its vCPU has run:
+ *
+ *   U1  GUESTMEM_ADD_REGION + GUESTMEM_REMOVE_REGION of a 2 MiB VMALLOC
+ *       region vs KVM_SET_USER_MEMORY_REGION creating and deleting a 2 MiB
+ *       memslot of anonymous memory; operations per second, guestmem /
+ *       KVM, higher is better (target 2x).
+ *   U2  16,384 one-page VMALLOC regions added to an empty space vs 16,384
+ *       one-page memslots created in a fresh VM (one vCPU that has run);
+ *       the time of all of them, one run each (KVM's creations take tens
+ *       of seconds here), guestmem / KVM, lower is better (target 0.5x,
+ *       and at most 0.5 s for guestmem).
+ *   U3  a REMOVE_REGION right after the ADD_REGION vs one 50 ms later
+ *       (2 MiB VMALLOC, median of 20 each): lower is better (target 1.5x).
  *
  * Prints "GMBENCH|id|guestmem|peer|ratio|target|result|what" and
  * "GMDIAG|what|value" lines, as tools/bench/guestmem-bench does.
@@ -477,23 +492,188 @@ static void bench_dirty_log(struct vm *v, int reps, bool whole)
 	free(bm);
 }
 
+/* ---- U1-U3: region updates against memslot updates ------------------------ */
+
+#define U_GPA		(256 * MiB)	/* U1, U3: the 2 MiB region or slot */
+#define U_SIZE		(2 * MiB)
+#define U_SLOT		3
+#define U_OPS		20		/* U1: operations per side and repetition */
+#define U2_N		16384
+#define U2_GPA		(1024 * MiB)	/* U2: one page every two */
+
+static void gm_update(int fd, unsigned long req, uint64_t gpa, uint64_t size)
+{
+	struct guestmem_region r = {
+		.gpa = gpa, .size = size, .backing = GUESTMEM_BACKING_VMALLOC,
+	};
+
+	if (ioctl(fd, req, &r))
+		die(req == GUESTMEM_ADD_REGION ? "GUESTMEM_ADD_REGION" :
+						 "GUESTMEM_REMOVE_REGION");
+}
+
+static int gm_open(void)
+{
+	int fd = open("/dev/guestmem", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		die("open /dev/guestmem");
+	return fd;
+}
+
+static void bench_u1(struct vm *v, int reps)
+{
+	double gm[64], kvm[64], r[64];
+	char a[64], b[64];
+	uint8_t *mem;
+	int fd = gm_open(), i, k;
+
+	mem = mmap(NULL, U_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		die("mmap U1");
+	/* Warm-up of both paths (qemu translates each path once). */
+	for (k = 0; k < 3; k++) {
+		gm_update(fd, GUESTMEM_ADD_REGION, U_GPA, U_SIZE);
+		gm_update(fd, GUESTMEM_REMOVE_REGION, U_GPA, U_SIZE);
+		set_slot(v, U_SLOT, 0, U_GPA, U_SIZE, mem);
+		set_slot(v, U_SLOT, 0, U_GPA, 0, NULL);
+	}
+	for (i = 0; i < reps; i++) {
+		uint64_t t0 = now_ns();
+
+		for (k = 0; k < U_OPS; k++) {
+			gm_update(fd, GUESTMEM_ADD_REGION, U_GPA, U_SIZE);
+			gm_update(fd, GUESTMEM_REMOVE_REGION, U_GPA, U_SIZE);
+		}
+		gm[i] = U_OPS / ((now_ns() - t0) / 1e9);
+		t0 = now_ns();
+		for (k = 0; k < U_OPS; k++) {
+			set_slot(v, U_SLOT, 0, U_GPA, U_SIZE, mem);
+			set_slot(v, U_SLOT, 0, U_GPA, 0, NULL);
+		}
+		kvm[i] = U_OPS / ((now_ns() - t0) / 1e9);
+		r[i] = gm[i] / kvm[i];
+	}
+	snprintf(a, sizeof(a), "%.0f op/s", median(gm, reps));
+	snprintf(b, sizeof(b), "%.0f op/s", median(kvm, reps));
+	row("U1", a, b, median(r, reps), ">= 2.00x", median(r, reps) >= 2,
+	    "GUESTMEM_ADD_REGION + GUESTMEM_REMOVE_REGION of a 2 MiB VMALLOC region vs KVM_SET_USER_MEMORY_REGION create + delete of a 2 MiB anonymous memslot (vCPU has run)");
+	munmap(mem, U_SIZE);
+	close(fd);
+}
+
+static void bench_u2(void)
+{
+	uint64_t gm_ns, kvm_ns, t0, t1 = 0, first = 0;
+	char a[64], b[64];
+	struct vm w;
+	uint8_t *mem;
+	double ratio;
+	int fd = gm_open(), i;
+
+	t0 = now_ns();
+	for (i = 0; i < U2_N; i++) {
+		gm_update(fd, GUESTMEM_ADD_REGION, U2_GPA + 2 * PG * i, PG);
+		/* Where the time goes: the first and the last 1,024 adds. */
+		if (i == 1023 || i == U2_N - 1025)
+			t1 = now_ns();
+		if (i == 1023)
+			first = t1 - t0;
+	}
+	gm_ns = now_ns() - t0;
+	printf("GMDIAG|U2: guestmem, the first 1,024 adds|%.0f us each\n",
+	       first / 1024 / 1e3);
+	printf("GMDIAG|U2: guestmem, the last 1,024 adds|%.0f us each\n",
+	       (t0 + gm_ns - t1) / 1024 / 1e3);
+	t0 = now_ns();
+	close(fd);
+	printf("GMDIAG|U2: closing the space of %d regions|%.2f s\n", U2_N,
+	       (now_ns() - t0) / 1e9);
+
+	/* A fresh VM whose one vCPU has run; memslots 1.. (0 holds the code). */
+	vm_create(&w);
+	vm_run(&w, STOS_GPA, 0, 0, 0, 0, DATA_GPA);
+	mem = mmap(NULL, U2_N * PG, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED)
+		die("mmap U2");
+	t0 = now_ns();
+	for (i = 0; i < U2_N; i++)
+		set_slot(&w, 1 + i, 0, U2_GPA + 2 * PG * i, PG, mem + PG * i);
+	kvm_ns = now_ns() - t0;
+	t0 = now_ns();
+	close(w.vcpu);
+	close(w.vm);
+	close(w.kvm);
+	munmap(w.code, CODE_SIZE);
+	munmap(mem, U2_N * PG);
+	printf("GMDIAG|U2: closing the VM of %d memslots|%.2f s\n", U2_N,
+	       (now_ns() - t0) / 1e9);
+	ratio = (double)gm_ns / kvm_ns;
+	snprintf(a, sizeof(a), "%.2f s", gm_ns / 1e9);
+	snprintf(b, sizeof(b), "%.2f s", kvm_ns / 1e9);
+	row("U2", a, b, ratio, "<= 0.50x, <= 0.5 s",
+	    ratio <= 0.5 && gm_ns <= 500000000ULL,
+	    "16,384 one-page VMALLOC regions added vs 16,384 one-page memslots created (one run each)");
+}
+
+static void bench_u3(void)
+{
+	double now[U_OPS], later[U_OPS], a_us, b_us;
+	char a[64], b[64];
+	int fd = gm_open(), k;
+	uint64_t t0;
+
+	for (k = 0; k < U_OPS; k++) {
+		gm_update(fd, GUESTMEM_ADD_REGION, U_GPA, U_SIZE);
+		t0 = now_ns();
+		gm_update(fd, GUESTMEM_REMOVE_REGION, U_GPA, U_SIZE);
+		now[k] = (now_ns() - t0) / 1e3;
+		gm_update(fd, GUESTMEM_ADD_REGION, U_GPA, U_SIZE);
+		usleep(50000);
+		t0 = now_ns();
+		gm_update(fd, GUESTMEM_REMOVE_REGION, U_GPA, U_SIZE);
+		later[k] = (now_ns() - t0) / 1e3;
+	}
+	a_us = median(now, U_OPS);
+	b_us = median(later, U_OPS);
+	snprintf(a, sizeof(a), "%.0f us", a_us);
+	snprintf(b, sizeof(b), "%.0f us", b_us);
+	row("U3", a, b, a_us / b_us, "<= 1.50x", a_us / b_us <= 1.5,
+	    "GUESTMEM_REMOVE_REGION of a 2 MiB VMALLOC region right after its add vs 50 ms after it (median of 20 each)");
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
+	const char *only = "K,U";
 	int reps = 9, opt;
 	struct vm v;
 
-	while ((opt = getopt(argc, argv, "r:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:o:")) != -1) {
 		if (opt == 'r')
 			reps = atoi(optarg);
+		else if (opt == 'o')
+			only = optarg;
 	}
 	if (reps < 1 || reps > 64) {
-		fprintf(stderr, "usage: %s [-r REPS (1-64)]\n", argv[0]);
+		fprintf(stderr, "usage: %s [-r REPS (1-64)] [-o K,U]\n", argv[0]);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	vm_create(&v);
-	bench_touch(&v, reps);
-	bench_dirty_log(&v, reps, true);
-	bench_dirty_log(&v, reps, false);
+	/* The vCPU has run before any row. */
+	vm_run(&v, STOS_GPA, 0, 0, 0, 0, DATA_GPA);
+	if (strchr(only, 'K')) {
+		bench_touch(&v, reps);
+		bench_dirty_log(&v, reps, true);
+		bench_dirty_log(&v, reps, false);
+	}
+	if (strchr(only, 'U')) {
+		bench_u1(&v, reps);
+		bench_u3();
+		bench_u2();
+	}
 	return 0;
 }
