@@ -277,7 +277,7 @@ TEST_F_TIMEOUT(memcg, memory_max_refuses_a_large_region, 120)
 	if (pid == 0) {
 		long long c0, c1;
 		uint8_t b = 1;
-		int fd;
+		int fd, i;
 
 		CHILD_CHECK(cg_enter(g) == 0);
 		fd = gm_open();
@@ -297,7 +297,13 @@ TEST_F_TIMEOUT(memcg, memory_max_refuses_a_large_region, 120)
 		/* What is left under the limit is still refused as a whole. */
 		CHILD_CHECK(gm_add_vmalloc(fd, 2 * G, 32ULL << 20) == -ENOMEM);
 		CHILD_CHECK(gm_remove(fd, G, 8ULL << 20) == 0);
-		c1 = cg_read(g, "memory.current");
+		/* A VMALLOC region is freed an RCU grace period later. */
+		for (i = 0; i < SETTLE_MS; i++) {
+			c1 = cg_read(g, "memory.current");
+			if (c1 - c0 < (1 << 20))
+				break;
+			usleep(1000);
+		}
 		CHILD_CHECK(c1 - c0 < (1 << 20));
 		close(fd);
 		_exit(0);
