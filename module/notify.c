@@ -12,12 +12,17 @@
  * warns).  The work runs in process context on a workqueue and signals the
  * interrupt eventfd, as KVM's irqfd expects (virt/kvm/eventfd.c).
  *
- * Unbinding takes the entry off the wait queue first (no new work can be
- * queued), then flushes the work (a kick that was queued before is served,
- * so no completion is lost), and only then drops the interrupt eventfd and
- * the kick file.  A device unbinds before it frees itself; as its module
- * depends on guestmem's exports, guestmem.ko cannot be unloaded while any
- * notifier exists, and none has work left once unbound.
+ * Unbinding first makes guestmem_notifier_kick() a no-op (so a run that
+ * requeues itself to bound its length, as vhost_exceeds_weight() makes
+ * vhost's handlers do, cannot slip a run past the flush) and takes the entry
+ * off the wait queue (no eventfd kick can queue the work), then flushes the
+ * work (a kick that was queued before is served, with the interrupt eventfd
+ * still bound, so no completion goes unsignalled), and only then drops the
+ * interrupt eventfd and the kick file.  The kick eventfd's count is never
+ * consumed, so chains a suppressed requeue left behind are served by the
+ * run every bind queues.  A device unbinds before it frees itself; as its
+ * module depends on guestmem's exports, guestmem.ko cannot be unloaded
+ * while any notifier exists, and none has work left once unbound.
  */
 #include <linux/eventfd.h>
 #include <linux/file.h>
@@ -80,24 +85,35 @@ void guestmem_notifier_init(struct guestmem_notifier *n, guestmem_kick_fn_t fn,
 }
 EXPORT_SYMBOL_GPL(guestmem_notifier_init);
 
-/* Take @n off its kick eventfd and wait for its work; bind_lock held. */
+/*
+ * Take @n off its kick eventfd and wait for its work, then drop the
+ * eventfds; bind_lock held.  Nothing queues the work once this returns.
+ */
 static void gm_notifier_stop(struct guestmem_notifier *n)
 {
 	struct eventfd_ctx *call;
+	unsigned long flags;
 	struct file *kick;
 
 	lockdep_assert_held(&n->bind_lock);
+	spin_lock_irqsave(&n->call_lock, flags);
+	n->stopping = true;
+	spin_unlock_irqrestore(&n->call_lock, flags);
 	if (n->wqh) {
 		remove_wait_queue(n->wqh, &n->wait);
 		n->wqh = NULL;
 	}
-	/* No new kick can queue the work now; serve the one queued, if any. */
+	/*
+	 * No kick can queue the work now, not even the work's own: serve the
+	 * run queued or running, if any, with @call still bound.
+	 */
 	flush_work(&n->work);
 
-	spin_lock(&n->call_lock);
+	spin_lock_irqsave(&n->call_lock, flags);
 	call = n->call;
 	n->call = NULL;
-	spin_unlock(&n->call_lock);
+	n->stopping = false;
+	spin_unlock_irqrestore(&n->call_lock, flags);
 	kick = n->kick;
 	n->kick = NULL;
 
@@ -113,19 +129,24 @@ static void gm_notifier_stop(struct guestmem_notifier *n)
  * @kick: an eventfd file whose wake-ups queue the device's work, or NULL
  * @call: an eventfd file guestmem_notifier_signal() signals, or NULL
  *
- * Any previous binding is dropped first, as guestmem_notifier_unbind()
- * does.  The notifier takes references of its own on @kick and on @call's
- * eventfd context.  If @kick is already signalled, the work is queued at
- * once (a kick that came before the bind is not lost; a spurious run finds
- * nothing to do).
+ * Both files are checked first: if either is not an eventfd, nothing
+ * changes.  Then any previous binding is dropped, as
+ * guestmem_notifier_unbind() does.  The notifier takes references of its own
+ * on @kick and on @call's eventfd context.  With @kick, the work is queued
+ * once at the end of the bind, whether or not @kick is signalled: requests
+ * made before the bind, or left by the last run before an unbind, are
+ * served (a spurious run finds nothing to do).
  *
  * Context: process context; sleeps.  Not from the notifier's own work.
- * Return: 0, or -EINVAL (@kick or @call is not an eventfd; nothing bound).
+ * Return: 0; -EINVAL if @kick or @call is not an eventfd (the previous
+ * binding stays), or if @kick reports an error (EPOLLERR: its count is at
+ * the maximum; then nothing is bound).
  */
 int guestmem_notifier_bind(struct guestmem_notifier *n, struct file *kick,
 			   struct file *call)
 {
 	struct eventfd_ctx *kctx, *cctx = NULL;
+	unsigned long flags;
 	__poll_t mask;
 
 	if (kick) {
@@ -143,9 +164,9 @@ int guestmem_notifier_bind(struct guestmem_notifier *n, struct file *kick,
 
 	mutex_lock(&n->bind_lock);
 	gm_notifier_stop(n);
-	spin_lock(&n->call_lock);
+	spin_lock_irqsave(&n->call_lock, flags);
 	n->call = cctx;
-	spin_unlock(&n->call_lock);
+	spin_unlock_irqrestore(&n->call_lock, flags);
 	if (kick) {
 		n->kick = get_file(kick);
 		mask = vfs_poll(kick, &n->pt);
@@ -154,8 +175,7 @@ int guestmem_notifier_bind(struct guestmem_notifier *n, struct file *kick,
 			mutex_unlock(&n->bind_lock);
 			return -EINVAL;
 		}
-		if (mask & EPOLLIN)
-			queue_work(n->wq, &n->work);
+		queue_work(n->wq, &n->work);
 	}
 	mutex_unlock(&n->bind_lock);
 	return 0;
@@ -205,9 +225,10 @@ EXPORT_SYMBOL_GPL(guestmem_notifier_bind_fd);
  * guestmem_notifier_unbind - drop the eventfds and wait for the work
  * @n: an initialised notifier, bound or not
  *
- * Kicks stop queueing work; a run already queued or running completes
- * (and may still signal the interrupt eventfd); then the eventfds are
- * released.  Once this returns no work of @n is queued or running unless
+ * Kicks stop queueing work, guestmem_notifier_kick() from the work itself
+ * included; a run already queued or running completes (and may still
+ * signal the interrupt eventfd); then the eventfds are released.  Once this
+ * returns no work of @n is queued or running unless
  * guestmem_notifier_kick() is called again.  Call it before freeing the
  * device.
  *
@@ -226,14 +247,22 @@ EXPORT_SYMBOL_GPL(guestmem_notifier_unbind);
  * guestmem_notifier_kick - queue the device's work as a kick would
  * @n: an initialised notifier
  *
- * For a doorbell that is not an eventfd (an ioctl, a test).  The caller must
- * not race this with freeing the device: unbind or flush afterwards.
+ * For a doorbell that is not an eventfd (an ioctl, a test), and for the
+ * work itself to run again later (to bound one run, as vhost does).  While
+ * guestmem_notifier_unbind() or a bind is stopping @n, it does nothing.
+ * The caller must not race this with freeing the device: unbind or flush
+ * afterwards.
  *
  * Context: any (does not sleep).
  */
 void guestmem_notifier_kick(struct guestmem_notifier *n)
 {
-	queue_work(n->wq, &n->work);
+	unsigned long flags;
+
+	spin_lock_irqsave(&n->call_lock, flags);
+	if (!n->stopping)
+		queue_work(n->wq, &n->work);
+	spin_unlock_irqrestore(&n->call_lock, flags);
 }
 EXPORT_SYMBOL_GPL(guestmem_notifier_kick);
 
@@ -254,22 +283,23 @@ EXPORT_SYMBOL_GPL(guestmem_notifier_flush);
  * @n: an initialised notifier
  *
  * Adds 1 to the interrupt eventfd, if one is bound.  Call it from the
- * device's work (or another process context), never from a wake function
- * of an eventfd.
+ * device's work (or another context), never from a wake function of an
+ * eventfd.
  *
- * Context: process context or any context that is not an eventfd wake-up.
+ * Context: any context that is not an eventfd wake-up (does not sleep).
  * Return: true if an eventfd was signalled.
  */
 bool guestmem_notifier_signal(struct guestmem_notifier *n)
 {
 	bool signalled = false;
+	unsigned long flags;
 
-	spin_lock(&n->call_lock);
+	spin_lock_irqsave(&n->call_lock, flags);
 	if (n->call) {
 		gm_eventfd_signal(n->call);
 		signalled = true;
 	}
-	spin_unlock(&n->call_lock);
+	spin_unlock_irqrestore(&n->call_lock, flags);
 	return signalled;
 }
 EXPORT_SYMBOL_GPL(guestmem_notifier_signal);

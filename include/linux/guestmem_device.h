@@ -35,8 +35,9 @@ struct guestmem_notifier;
  *
  * Runs in process context on the notifier's workqueue, never in the kick
  * eventfd's wake-up and never twice at once for one notifier; it may sleep.
- * Kicks that arrive while it runs queue it once more.  It must not unbind
- * or bind @n (that waits for it).
+ * Kicks that arrive while it runs queue it once more.  It may call
+ * guestmem_notifier_kick() to run again later (to bound the length of one
+ * run).  It must not unbind or bind @n (that waits for it).
  */
 typedef void (*guestmem_kick_fn_t)(struct guestmem_notifier *n);
 
@@ -51,7 +52,9 @@ typedef void (*guestmem_kick_fn_t)(struct guestmem_notifier *n);
  * @kick: the kick eventfd's file (a reference), or NULL
  * @call: the interrupt eventfd (a reference), or NULL
  * @bind_lock: serialises bind and unbind
- * @call_lock: protects @call against unbind while signalling
+ * @call_lock: protects @call against unbind while signalling, and
+ *	@stopping (taken with interrupts off)
+ * @stopping: an unbind is under way: guestmem_notifier_kick() does nothing
  *
  * Embed it in the device and treat every field as private.
  */
@@ -66,6 +69,7 @@ struct guestmem_notifier {
 	struct eventfd_ctx *call;
 	struct mutex bind_lock;	/* see above */
 	spinlock_t call_lock;	/* see above */
+	bool stopping;
 };
 
 void guestmem_notifier_init(struct guestmem_notifier *n, guestmem_kick_fn_t fn,
