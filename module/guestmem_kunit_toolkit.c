@@ -2009,7 +2009,8 @@ static int gmt_reader_fn(void *data)
 }
 
 /*
- * Removal waits for the fast paths (RCU-sched), not only for SRCU readers:
+ * Removal frees a VMALLOC region only after an RCU grace period, so the
+ * fast paths (RCU-sched, no wait by the removal) never touch freed memory:
  * readers racing with the removal and re-adding of their region see their
  * own writes, a new zeroed region, or -ENXIO, never freed memory (which
  * KASAN would report).
