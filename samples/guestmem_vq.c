@@ -13,7 +13,11 @@
  * and finally signals the interrupt eventfd if the driver asked for it
  * (guestmem_vq_need_notify()).  One run serves at most a queue's worth of
  * chains, then queues itself again (vhost_exceeds_weight()), so a driver
- * that keeps submitting cannot hold the worker.
+ * that keeps submitting cannot hold the worker.  With the poll_us module
+ * parameter, a run that has caught up signals its completions and then
+ * keeps looking for new chains for that long before it re-enables kicks
+ * (vhost-net's busyloop_timeout): a driver with requests in flight then
+ * adds more without exiting.
  *
  * A request copies its payload from its readable to its writable buffers
  * and ends with a status byte; the ABI is in guestmem_vq.h.
@@ -26,6 +30,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
@@ -41,6 +46,11 @@ static_assert(GUESTMEM_VQ_FEAT_EVENT_IDX == GUESTMEM_VQ_F_EVENT_IDX);
 
 /* The devices' work runs here; destroyed (drained) at module unload. */
 static struct workqueue_struct *gvq_wq;
+
+static unsigned int poll_us;
+module_param(poll_us, uint, 0644);
+MODULE_PARM_DESC(poll_us,
+		 "Microseconds the device's work keeps looking for new requests once it has served all, before it asks the driver to kick again (vhost-net's busyloop_timeout); 0 (default): none");
 
 /**
  * struct gvq_dev - one device instance (one open file)
@@ -132,6 +142,29 @@ static void gvq_signal(struct gvq_dev *dev)
 		dev->interrupts++;
 }
 
+/*
+ * With poll_us set, look for a chain for up to that long (the worker keeps
+ * its CPU; a driver that sees kicks disabled adds requests without
+ * exiting).  1 (a chain in @c), 0 or -EIO, as guestmem_vq_pop().
+ */
+static int gvq_poll(struct gvq_dev *dev, struct guestmem_vq_chain *c)
+{
+	unsigned int us = READ_ONCE(poll_us);
+	u64 end;
+	int ret;
+
+	if (!us)
+		return 0;
+	end = local_clock() + (u64)us * NSEC_PER_USEC;
+	do {
+		cpu_relax();
+		ret = guestmem_vq_pop(&dev->vq, c);
+		if (ret)
+			return ret;
+	} while (local_clock() < end && !need_resched());
+	return 0;
+}
+
 /* The device's work: run on gvq_wq after a kick. */
 static void gvq_kick(struct guestmem_notifier *n)
 {
@@ -149,7 +182,17 @@ static void gvq_kick(struct guestmem_notifier *n)
 	for (;;) {
 		if (guestmem_vq_disable_notify(&dev->vq))
 			break;
-		while ((ret = guestmem_vq_pop(&dev->vq, &c)) == 1) {
+		for (;;) {
+			ret = guestmem_vq_pop(&dev->vq, &c);
+			if (!ret && READ_ONCE(poll_us)) {
+				/* Caught up: completions first, then poll. */
+				if (pushed && guestmem_vq_need_notify(&dev->vq))
+					gvq_signal(dev);
+				pushed = false;
+				ret = gvq_poll(dev, &c);
+			}
+			if (ret != 1)
+				break;
 			if (!gvq_serve(dev, &c))
 				break;
 			pushed = true;

@@ -405,6 +405,51 @@ TEST_F(vq, many_across_boundary)
 	EXPECT_EQ(0, st.broken);
 }
 
+#define POLL_PARAM	"/sys/module/guestmem_vq/parameters/poll_us"
+
+static int set_poll_us(const char *v)
+{
+	int fd = open(POLL_PARAM, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, v, strlen(v));
+	close(fd);
+	return n == (ssize_t)strlen(v) ? 0 : -EIO;
+}
+
+/*
+ * With poll_us, the work keeps looking for requests after it has served
+ * all: batches still complete, each with its interrupt (signalled before
+ * polling), with and without EVENT_IDX, and unbinding stops a polling run.
+ */
+TEST_F(vq, busy_polling)
+{
+	struct guestmem_vq_status st;
+	unsigned int r;
+
+	ASSERT_EQ(0, set_poll_us("2000"));
+	vq_reset_ring(self);
+	ASSERT_EQ(0, vq_bind(self, 0, 0));
+	for (r = 0; r < 40; r++) {
+		if (r == 20) {
+			ASSERT_EQ(0, gm_ioctl(self->dev, GUESTMEM_VQ_UNBIND, NULL));
+			ASSERT_EQ(0, vq_bind(self, GUESTMEM_VQ_FEAT_EVENT_IDX,
+					     GUESTMEM_VQ_BIND_RESUME));
+		}
+		/* EVENT_IDX: an interrupt for the batch's last request. */
+		self->avail->used_event = self->aidx + r % 4;
+		vq_batch(_metadata, self, 1 + r % 4, r);
+	}
+	st = vq_status(self->dev);
+	EXPECT_EQ(0, st.broken);
+	EXPECT_EQ(self->aidx, st.used_idx);
+	EXPECT_EQ(0U, st.errors);
+	EXPECT_EQ(0, gm_ioctl(self->dev, GUESTMEM_VQ_UNBIND, NULL));
+	EXPECT_EQ(0, set_poll_us("0"));
+}
+
 TEST_F(vq, indirect_and_event_idx)
 {
 	struct vdesc *ind = gpa_ptr(self, IND);

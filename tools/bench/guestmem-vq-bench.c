@@ -75,6 +75,9 @@
 #define Q_USED(q)	((q) + 2 * PG)
 #define Q_HDR(q)	((q) + 3 * PG)			/* 16 bytes a slot */
 #define Q_STATUS(q)	((q) + 3 * PG + 2048)		/* one byte a slot */
+/* EVENT_IDX: used_event after the avail ring, avail_event after the used. */
+#define Q_USED_EVENT(q)	(Q_AVAIL(q) + 4 + 2 * NUM)
+#define Q_AVAIL_EVENT(q) (Q_USED(q) + 4 + 8 * NUM)
 #define QUEUE_A		GP(0)
 #define QUEUE_B		GP(4)
 #define SRC(s)		(GP(16) + (uint64_t)(s) * PG)	/* 4 KiB a slot */
@@ -175,6 +178,8 @@ static void guest_driver(uint64_t q, uint64_t port, uint64_t nreq,
 			GUEST_WRITE(uint16_t, Q_AVAIL(q) + 4 + 2 * ((aidx + s) % NUM), d);
 		}
 		aidx += batch;
+		/* EVENT_IDX: an interrupt with the batch's last completion. */
+		GUEST_WRITE(uint16_t, Q_USED_EVENT(q), aidx - 1);
 		asm volatile("" : : : "memory");
 		GUEST_WRITE(uint16_t, Q_AVAIL(q) + 2, aidx);
 		guest_outw(port, 0);
@@ -192,15 +197,20 @@ static void guest_driver(uint64_t q, uint64_t port, uint64_t nreq,
 }
 
 #define INFLIGHT	(NUM / 4)	/* chains of 4 descriptors */
-#define USED_F_NO_NOTIFY 1
+
+/* virtio's vring_need_event(): did the index pass @event going old -> new? */
+static inline bool need_event(uint16_t event, uint16_t new, uint16_t old)
+{
+	return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
+}
 
 /*
  * Throughput: @nreq requests kept in flight, up to INFLIGHT, as a virtio
- * driver does: each one made available as soon as a slot is free, a kick
- * only when the device has not said it needs none (used->flags
- * NO_NOTIFY, after a full barrier), completions reaped from the used ring,
- * and a HLT until the interrupt only when nothing completed and nothing
- * can be added.
+ * driver with EVENT_IDX does: each one made available as soon as a slot is
+ * free, a kick only when the device asked for one (avail_event, after a
+ * full barrier), completions reaped from the used ring, and only when
+ * nothing completed and nothing can be added an interrupt asked for
+ * (used_event) and a HLT until it comes.
  */
 static void guest_pipeline(uint64_t q, uint64_t port, uint64_t nreq,
 			   uint64_t unused)
@@ -241,13 +251,17 @@ static void guest_pipeline(uint64_t q, uint64_t port, uint64_t nreq,
 			GUEST_WRITE(uint16_t, Q_AVAIL(q) + 2, aidx);
 			submitted++;
 			added = true;
-			/* The index before the flags (virtio_mb()). */
+			/* The index before avail_event (virtio_mb()). */
 			asm volatile("mfence" : : : "memory");
-			if (!(GUEST_READ(uint16_t, Q_USED(q)) & USED_F_NO_NOTIFY))
+			if (need_event(GUEST_READ(uint16_t, Q_AVAIL_EVENT(q)),
+				       aidx, aidx - 1))
 				guest_outw(port, 0);
 		}
 		if (added || completed == nreq)
 			continue;
+		/* An interrupt once used->idx passes @seen; then look again. */
+		GUEST_WRITE(uint16_t, Q_USED_EVENT(q), seen);
+		asm volatile("mfence" : : : "memory");
 		while (GUEST_READ(uint16_t, Q_USED(q) + 2) == seen)
 			guest_wait_irq();
 	}
@@ -282,9 +296,10 @@ struct vdesc {
 static void udev_kick(struct udev *u)
 {
 	const uint64_t q = QUEUE_B;
-	uint16_t avail_idx, head, used_idx;
+	uint16_t avail_idx, head, used_idx, old_used, event;
 	uint64_t one = 1;
 
+	gm_rw(u->gm, GUESTMEM_READ, Q_USED(q) + 2, &old_used, 2);
 	gm_rw(u->gm, GUESTMEM_READ, Q_AVAIL(q) + 2, &avail_idx, 2);
 	if ((uint16_t)(avail_idx - u->last_avail) > NUM) {
 		errno = EPROTO;
@@ -335,7 +350,12 @@ static void udev_kick(struct udev *u)
 		gm_rw(u->gm, GUESTMEM_WRITE, Q_USED(q) + 2, &used_idx, 2);
 		u->last_avail++;
 	}
-	if (write(u->call, &one, sizeof(one)) != sizeof(one))
+	/* EVENT_IDX: a kick for the next request; an interrupt if asked. */
+	gm_rw(u->gm, GUESTMEM_WRITE, Q_AVAIL_EVENT(q), &u->last_avail, 2);
+	gm_rw(u->gm, GUESTMEM_READ, Q_USED(q) + 2, &used_idx, 2);
+	gm_rw(u->gm, GUESTMEM_READ, Q_USED_EVENT(q), &event, 2);
+	if (need_event(event, used_idx, old_used) &&
+	    write(u->call, &one, sizeof(one)) != sizeof(one))
 		die("write call eventfd");
 }
 
@@ -524,6 +544,7 @@ int main(int argc, char **argv)
 	bind.kick_fd = kick;
 	bind.call_fd = u.call;
 	bind.num = NUM;
+	bind.features = GUESTMEM_VQ_FEAT_EVENT_IDX;
 	bind.desc_gpa = Q_DESC(QUEUE_A);
 	bind.avail_gpa = Q_AVAIL(QUEUE_A);
 	bind.used_gpa = Q_USED(QUEUE_A);
