@@ -365,8 +365,9 @@ static void udev_kick(struct udev *u)
  * The watchdog: every 100 ms of a slice, if used->idx has not moved, it
  * signals the interrupt eventfd itself (a "poke": the guest rechecks its
  * ring), and after 30 s without progress it reports the state and exits.
- * Pokes are counted and reported: a guest waiting in HLT for an interrupt
- * that was sent is a lost wake-up somewhere below (nested SVM under TCG).
+ * Pokes are counted and reported: one means 100 ms without a completion,
+ * a stall of the host (other VMs on it) or a lost wake-up below (a guest
+ * in HLT waiting for an interrupt that was sent).
  */
 static struct {
 	uint8_t *map;
