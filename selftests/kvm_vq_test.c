@@ -555,13 +555,7 @@ static uint64_t page_bits(uint64_t gpa, uint64_t len)
 
 static int vq_load(void)
 {
-	if (!access(VQ_DEV, F_OK))
-		return 0;
-	if (access(VQ_KO, R_OK))
-		return -ENOENT;
-	if (system("insmod " VQ_KO))
-		return -EIO;
-	return access(VQ_DEV, F_OK) ? -ENODEV : 0;
+	return sample_load(VQ_DEV, VQ_KO);
 }
 
 FIXTURE(kvq) {

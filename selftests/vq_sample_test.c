@@ -81,13 +81,7 @@ struct vused {
 
 static int vq_load(void)
 {
-	if (!access(VQ_DEV, F_OK))
-		return 0;
-	if (access(VQ_KO, R_OK))
-		return -ENOENT;
-	if (system("insmod " VQ_KO))
-		return -EIO;
-	return access(VQ_DEV, F_OK) ? -ENODEV : 0;
+	return sample_load(VQ_DEV, VQ_KO);
 }
 
 FIXTURE(vq) {
