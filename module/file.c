@@ -172,7 +172,10 @@ static bool gm_region_pfn(struct gm_region *r, u64 offset, unsigned long *pfn)
 	struct page *page;
 
 	if (r->backing != GUESTMEM_BACKING_USER) {
-		*pfn = vmalloc_to_pfn(r->kaddr + offset);
+		/* vmalloc or vmap, or a one-page region's direct-map page */
+		*pfn = is_vmalloc_addr(r->kaddr) ?
+			vmalloc_to_pfn(r->kaddr + offset) :
+			page_to_pfn(virt_to_page(r->kaddr + offset));
 		return true;
 	}
 	page = r->pages[offset >> PAGE_SHIFT];
