@@ -13,7 +13,8 @@
  *
  *  - many requests across the region boundary: every result, status byte
  *    and used-ring entry checked by the guest, each batch announced by an
- *    interrupt;
+ *    interrupt; again with EVENT_IDX (an interrupt for each batch's last
+ *    request only) and the device busy polling;
  *  - each malformed ring, written by the guest: the device reports it
  *    broken (with the reason) and interrupts once; reset (bound again), it
  *    serves the guest again;
@@ -231,11 +232,18 @@ static void g_batch_build(struct g_batch *b, uint64_t k, uint64_t dst0)
 	}
 }
 
+/* The guest negotiated EVENT_IDX (its own copy of this). */
+static bool g_event_idx;
+
 static void g_batch_submit(struct g_batch *b)
 {
 	uint64_t irqs0 = g_irqs;
 	unsigned int s;
 
+	/* EVENT_IDX: an interrupt with the batch's last completion. */
+	if (g_event_idx)
+		GUEST_WRITE(uint16_t, AVAIL + 4 + 2 * NUM,
+			    (uint16_t)(g_aidx + b->n - 1));
 	for (s = 0; s < b->n; s++)
 		g_avail(b->head[s]);
 	g_kick();
@@ -281,12 +289,16 @@ static void g_batch_check_ioerr(struct g_batch *b)
 	}
 }
 
-/* @nbatch batches across the boundary; sync (interrupts, requests). */
-static void guest_batches(uint64_t nbatch, uint64_t seed0)
+/*
+ * @nbatch batches across the boundary, with EVENT_IDX if @event_idx; sync
+ * (interrupts, requests).
+ */
+static void guest_batches(uint64_t nbatch, uint64_t seed0, uint64_t event_idx)
 {
 	struct g_batch b;
 	uint64_t k;
 
+	g_event_idx = event_idx;
 	g_init();
 	g_reset_ring();
 	for (k = seed0; k < seed0 + nbatch; k++) {
@@ -717,6 +729,53 @@ TEST_F_TIMEOUT(kvq, requests_across_boundary, 300)
 	EXPECT_EQ((uint16_t)n, st.used_idx);
 	EXPECT_EQ((uint16_t)n, st.last_avail);
 	/* One interrupt at least per batch, none the device did not send. */
+	EXPECT_LE(NBATCH, irqs);
+	EXPECT_LE(irqs, st.interrupts);
+	printf("# %" PRIu64 " requests in %llu batches, %" PRIu64
+	       " interrupts handled by the guest, %" PRIu64 " sent\n",
+	       n, NBATCH, irqs, (uint64_t)st.interrupts);
+	RUN_DONE();
+}
+
+#define POLL_PARAM	"/sys/module/guestmem_vq/parameters/poll_us"
+
+static int set_poll_us(const char *v)
+{
+	int fd = open(POLL_PARAM, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, v, strlen(v));
+	close(fd);
+	return n == (ssize_t)strlen(v) ? 0 : -EIO;
+}
+
+/*
+ * The same with EVENT_IDX (an interrupt only for each batch's last
+ * request) and the device polling after it has caught up.
+ */
+TEST_F_TIMEOUT(kvq, event_idx_and_polling, 300)
+{
+	struct guestmem_vq_status st;
+	uint64_t irqs, n;
+	struct ucall uc;
+	int r;
+
+	ASSERT_EQ(0, set_poll_us("200"));
+	ASSERT_EQ(0, kvq_bind(self, GUESTMEM_VQ_FEAT_EVENT_IDX, 0));
+	self->v = vcpu_add(self->vm, guest_batches, NBATCH, 100, 1, 0);
+	ASSERT_NE(NULL, self->v);
+	r = vcpu_next(self->v, &uc);
+	EXPECT_EQ(0, set_poll_us("0"));
+	ASSERT_EQ(UCALL_SYNC, r) TH_LOG("%s", vcpu_what(self->v, r));
+	irqs = uc.args[0];
+	n = uc.args[1];
+	st = kvq_status(self);
+	EXPECT_EQ(0, st.broken);
+	EXPECT_EQ(n, st.requests);
+	EXPECT_EQ(0U, st.errors);
+	EXPECT_EQ((uint16_t)n, st.used_idx);
 	EXPECT_LE(NBATCH, irqs);
 	EXPECT_LE(irqs, st.interrupts);
 	printf("# %" PRIu64 " requests in %llu batches, %" PRIu64
