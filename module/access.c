@@ -323,10 +323,13 @@ static size_t gm_actor_chunk(void *kaddr, size_t len, u64 offset, void *ctx)
  * unless the whole range is backed (and writable, if @write).
  *
  * @fn runs inside the space's read section (SRCU): it may sleep, but must
- * not remove a region of this space (guestmem_remove_region() refuses with
- * -EDEADLK and a warning) nor drop the last reference to it (caught with a
- * warning; the walk holds a reference of its own and frees the space when
- * it ends).  Adding regions is allowed.  The chunks of a write walk,
+ * not add or remove a region of this space (guestmem_add_region() and
+ * guestmem_remove_region() refuse with -EDEADLK and a warning: a removal by
+ * another task would hold the space's lock while waiting for this read
+ * section) nor drop the last reference to it (caught with a warning; the
+ * walk holds a reference of its own and frees the space when it ends).
+ * Nor may it wait for another task that changes the space's regions.  The
+ * chunks of a write walk,
  * including the one whose callback stopped the walk, are marked dirty
  * before the read section ends.
  *

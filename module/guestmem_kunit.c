@@ -2088,7 +2088,9 @@ static void gm_walk_readonly_mapping(struct kunit *test)
 struct gmt_walk_misuse {
 	struct guestmem *gm;
 	int remove_ret;
+	int add_ret;
 	bool put;
+	bool add;
 	unsigned int chunks;
 	int misuse_seen;
 };
@@ -2102,6 +2104,9 @@ static int gmt_misuse_fn(void *kaddr, u64 gpa, size_t len, void *priv)
 	if (m->put) {
 		m->put = false;
 		guestmem_put(gm);
+	} else if (m->add) {
+		m->add = false;
+		m->add_ret = gmt_add(gm, GMT_PG(64), GMT_PG(1), 0);
 	} else if (m->chunks == 1) {
 		m->remove_ret = guestmem_remove_region(gm, gpa, PAGE_SIZE);
 	}
@@ -2132,6 +2137,30 @@ static void gm_walk_remove_in_callback(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, guestmem_read(gm, GMT_A(0), &b, 1), 0);
 	KUNIT_EXPECT_EQ(test, guestmem_remove_region(gm, GMT_A(0), GMT_PG(1)), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&gm->walk_misuse), 1);
+}
+
+/*
+ * An add from a walk callback deadlocks against a removal by another task
+ * (which holds gm->lock while it waits for the walk's read section): it
+ * fails with -EDEADLK, is counted, and the region is not added; outside
+ * the walk the same add works.
+ */
+static void gm_walk_add_in_callback(struct kunit *test)
+{
+	struct gmt_ctx *ctx = test->priv;
+	struct gmt_walk_misuse m = { .gm = ctx->gm, .add = true, .add_ret = 1,
+				     .remove_ret = 1 };
+	struct guestmem *gm = ctx->gm;
+	u8 b;
+
+	gm->walk_misuse_warned = true;
+	KUNIT_EXPECT_EQ(test, guestmem_walk_chunks(gm, GMT_A(0), 1, false,
+						   gmt_misuse_fn, &m), 0);
+	KUNIT_EXPECT_EQ(test, m.add_ret, -EDEADLK);
+	KUNIT_EXPECT_EQ(test, m.misuse_seen, 1);
+	KUNIT_EXPECT_EQ(test, guestmem_read(gm, GMT_PG(64), &b, 1), -ENXIO);
+	KUNIT_EXPECT_EQ(test, gmt_add(gm, GMT_PG(64), GMT_PG(1), 0), 0);
+	KUNIT_EXPECT_EQ(test, guestmem_read(gm, GMT_PG(64), &b, 1), 0);
 }
 
 /*
@@ -2253,6 +2282,7 @@ static struct kunit_case gm_walk_cases[] = {
 	KUNIT_CASE(gm_walk_zero_and_overflow),
 	KUNIT_CASE(gm_walk_top),
 	KUNIT_CASE(gm_walk_remove_in_callback),
+	KUNIT_CASE(gm_walk_add_in_callback),
 	KUNIT_CASE(gm_walk_last_put_in_callback),
 	KUNIT_CASE(gm_walk_stop_marks_in_section),
 	{}

@@ -484,7 +484,8 @@ static struct gm_set *gm_set_for_removal(struct guestmem *gm,
 {
 	struct gm_set *set;
 
-	set = gm_set_alloc(count, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	set = gm_set_alloc(count, GFP_KERNEL_ACCOUNT | __GFP_NORETRY |
+				   __GFP_NOWARN);
 	if (set)
 		return set;
 	set = gm->retired;
@@ -510,7 +511,8 @@ static struct gm_set *gm_set_for_removal(struct guestmem *gm,
  * -ENOSPC (region limit), -EEXIST (overlap), -EFAULT (user range not
  * mapped), -ENOMEM (allocation; RLIMIT_MEMLOCK of the process or of its
  * user; the space's VMALLOC bytes past the max_vmalloc_mb module
- * parameter), -EBADF (read-only reference).
+ * parameter), -EBADF (read-only reference), -EDEADLK (called from a
+ * guestmem_walk_chunks() callback on @gm).
  */
 int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 {
@@ -522,6 +524,15 @@ int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 	if (gm_ref_ro(gm)) {
 		ret = -EBADF;
 		gm = gm_ref(gm);
+		goto out;
+	}
+	/*
+	 * From a walk callback: a removal running meanwhile holds gm->lock
+	 * and waits for the walk's read section, which waits for us.
+	 */
+	if (unlikely(gm_walks_of_current(gm))) {
+		gm_walk_misuse(gm, "a region add");
+		ret = -EDEADLK;
 		goto out;
 	}
 	ret = gm_region_validate(desc);
