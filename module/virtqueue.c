@@ -21,7 +21,14 @@
  * reason is kept as a negative errno (guestmem_vq_broken()), a ratelimited
  * message names it, and every later call fails with -EIO until the device
  * sets the queue up again.  Walking a chain is bounded by the queue size
- * (and an indirect table by its own size), so no ring makes it loop.
+ * (and an indirect table by its own size and the chain's buffer limit), so
+ * no ring makes it loop.
+ *
+ * An indirect table may be longer than the queue, as Linux's
+ * virtqueue_add_split() builds them (total_sg > num) and vhost accepts
+ * them: a chain holds up to max(num, %GUESTMEM_VQ_MAX_SEGS) buffers, an
+ * indirect table up to %GUESTMEM_VQ_MAX_INDIRECT descriptors (as vhost's
+ * get_indirect(): a 16-bit next index reaches no further).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -124,15 +131,20 @@ static int gm_vq_fail(struct guestmem_vq *vq, int err, const char *what)
  *
  * The queue starts as after a reset: the next entry popped is avail entry
  * 0 and the next used entry is used entry 0.  The rings are not read
- * here; a ring that is not backed breaks the queue when it is used.
+ * here; a ring that is not backed breaks the queue when it is used.  The
+ * device writes the used ring, so @gm must not be a read-only reference
+ * (guestmem_get_file() of a file opened without write access): such a
+ * queue would break at its first push.
  *
  * Context: process context; sleeps.
- * Return: 0, -EINVAL (size, features, alignment), -EOVERFLOW (a ring wraps
- * past 2^64) or -ENOMEM.
+ * Return: 0, -EINVAL (size, features, alignment), -EBADF (@gm is a
+ * read-only reference), -EOVERFLOW (a ring wraps past 2^64) or -ENOMEM.
  */
 int guestmem_vq_init(struct guestmem_vq *vq, struct guestmem *gm, u32 num,
 		     u64 features, u64 desc, u64 avail, u64 used)
 {
+	u32 max_segs = max_t(u32, num, GUESTMEM_VQ_MAX_SEGS);
+
 	memset(vq, 0, sizeof(*vq));
 	if (!num || num > GUESTMEM_VQ_MAX_SIZE || !is_power_of_2(num))
 		return -EINVAL;
@@ -146,13 +158,17 @@ int guestmem_vq_init(struct guestmem_vq *vq, struct guestmem *gm, u32 num,
 	    6 + 2 * (u64)num - 1 > U64_MAX - avail ||
 	    6 + 8 * (u64)num - 1 > U64_MAX - used)
 		return -EOVERFLOW;
+	/* The device writes the used ring: not through a read-only reference. */
+	if (gm_ref_ro(gm))
+		return -EBADF;
 
-	vq->seg = kvmalloc_array(num, sizeof(*vq->seg), GFP_KERNEL_ACCOUNT);
+	vq->seg = kvmalloc_array(max_segs, sizeof(*vq->seg), GFP_KERNEL_ACCOUNT);
 	if (!vq->seg)
 		return -ENOMEM;
 	guestmem_get(gm);
 	vq->gm = gm;
 	vq->num = num;
+	vq->max_segs = max_segs;
 	vq->features = features;
 	vq->desc = desc;
 	vq->avail = avail;
@@ -206,8 +222,9 @@ EXPORT_SYMBOL_GPL(guestmem_vq_set_base);
  * Return: 0 if it is not, else the negative errno naming the fault:
  * -EPROTO (avail->idx moved by more than the queue size), -ERANGE (a head
  * or next index out of its table), -ELOOP (a chain visits more descriptors
- * than its table holds: a loop), -E2BIG (a chain of more buffers than the
- * queue size, or an indirect table larger than the queue), -EBADMSG (a
+ * than its table holds: a loop), -E2BIG (a chain of more buffers than
+ * max(queue size, %GUESTMEM_VQ_MAX_SEGS), or an indirect table of more than
+ * %GUESTMEM_VQ_MAX_INDIRECT descriptors), -EBADMSG (a
  * malformed descriptor: indirect within indirect, indirect with NEXT,
  * indirect length not a non-zero multiple of 16, indirect not negotiated,
  * a readable buffer after a writable one), -EOVERFLOW (a buffer or table
@@ -269,9 +286,9 @@ static int gm_vq_walk(struct guestmem_vq *vq, u16 head,
 			if (!len || len % GM_VQ_DESC_SIZE)
 				return gm_vq_fail(vq, -EBADMSG,
 						  "indirect table length");
-			if (len / GM_VQ_DESC_SIZE > vq->num)
+			if (len / GM_VQ_DESC_SIZE > GUESTMEM_VQ_MAX_INDIRECT)
 				return gm_vq_fail(vq, -E2BIG,
-						  "indirect table larger than the queue");
+						  "indirect table larger than 2^16 descriptors");
 			if (len - 1 > U64_MAX - addr)
 				return gm_vq_fail(vq, -EOVERFLOW,
 						  "indirect table wraps");
@@ -284,9 +301,9 @@ static int gm_vq_walk(struct guestmem_vq *vq, u16 head,
 			continue;
 		}
 
-		if (chain->nr_out + chain->nr_in >= vq->num)
-			return gm_vq_fail(vq, -E2BIG,
-					  "chain longer than the queue");
+		/* This bounds a walk of an indirect table too. */
+		if (chain->nr_out + chain->nr_in >= vq->max_segs)
+			return gm_vq_fail(vq, -E2BIG, "chain too long");
 		if (len && len - 1 > U64_MAX - addr)
 			return gm_vq_fail(vq, -EOVERFLOW, "buffer wraps");
 		seg = &vq->seg[chain->nr_out + chain->nr_in];

@@ -313,9 +313,12 @@ static void guest_batches(uint64_t nbatch, uint64_t seed0, uint64_t event_idx)
 
 enum {
 	BAD_LOOP, BAD_HEAD, BAD_NEXT, BAD_AVAIL_JUMP, BAD_IND_HOLE,
-	BAD_IND_NESTED, BAD_IND_BIG, BAD_IND_NOT_NEGOTIATED, BAD_WRAP,
-	BAD_LONG_CHAIN, NR_BAD
+	BAD_IND_NESTED, BAD_IND_DESC_TABLE, BAD_IND_BIG,
+	BAD_IND_NOT_NEGOTIATED, BAD_WRAP, BAD_LONG_CHAIN, NR_BAD
 };
+
+/* The most buffers in a chain with this queue size (the device's limit). */
+#define MAX_SEGS	1024U
 
 static const struct {
 	const char *name;
@@ -329,14 +332,16 @@ static const struct {
 			     0, -EPROTO },
 	[BAD_IND_HOLE] = { "indirect table in a hole",
 			   GUESTMEM_VQ_FEAT_INDIRECT_DESC, -ENXIO },
-	[BAD_IND_NESTED] = { "indirect table inside itself",
+	[BAD_IND_NESTED] = { "nested indirect table (an entry naming its own table)",
 			     GUESTMEM_VQ_FEAT_INDIRECT_DESC, -EBADMSG },
-	[BAD_IND_BIG] = { "indirect table larger than the queue",
+	[BAD_IND_DESC_TABLE] = { "indirect table is the descriptor table",
+				 GUESTMEM_VQ_FEAT_INDIRECT_DESC, -EBADMSG },
+	[BAD_IND_BIG] = { "indirect table larger than 2^16 descriptors",
 			  GUESTMEM_VQ_FEAT_INDIRECT_DESC, -E2BIG },
 	[BAD_IND_NOT_NEGOTIATED] = { "indirect descriptor not negotiated", 0,
 				     -EBADMSG },
 	[BAD_WRAP] = { "buffer wraps past 2^64", 0, -EOVERFLOW },
-	[BAD_LONG_CHAIN] = { "chain longer than the queue",
+	[BAD_LONG_CHAIN] = { "chain of more than 1024 buffers",
 			     GUESTMEM_VQ_FEAT_INDIRECT_DESC, -E2BIG },
 };
 
@@ -385,8 +390,12 @@ static void g_bad_ring(unsigned int c)
 		g_desc(0, IND, 32, F_INDIRECT, 0);
 		g_avail(0);
 		break;
+	case BAD_IND_DESC_TABLE:
+		g_desc(0, DESC, 16 * NUM, F_INDIRECT, 0);
+		g_avail(0);
+		break;
 	case BAD_IND_BIG:
-		g_desc(0, IND, 16 * (NUM + 1), F_INDIRECT, 0);
+		g_desc(0, IND, 16 * 65537, F_INDIRECT, 0);
 		g_avail(0);
 		break;
 	case BAD_IND_NOT_NEGOTIATED:
@@ -399,11 +408,16 @@ static void g_bad_ring(unsigned int c)
 		g_avail(0);
 		break;
 	case BAD_LONG_CHAIN:
-		/* One direct buffer, then an indirect table of NUM. */
-		for (i = 0; i < NUM; i++)
-			g_ind(IND, i, HDRS, 8, i + 1U < NUM ? F_NEXT : 0, i + 1);
+		/*
+		 * One direct buffer, then an indirect table of MAX_SEGS
+		 * (pages 12 to 15; longer than the queue is fine, one buffer
+		 * too many is not).
+		 */
+		for (i = 0; i < MAX_SEGS; i++)
+			g_ind(IND, i, HDRS, 8, i + 1U < MAX_SEGS ? F_NEXT : 0,
+			      i + 1);
 		g_desc(0, HDRS, 8, F_NEXT, 1);
-		g_desc(1, IND, 16 * NUM, F_INDIRECT, 0);
+		g_desc(1, IND, 16 * MAX_SEGS, F_INDIRECT, 0);
 		g_avail(0);
 		break;
 	}

@@ -580,30 +580,42 @@ struct bad_ring {
 	uint16_t head;
 	uint16_t avail_idx;
 	int err;
+	unsigned int long_ind;	/* a chained indirect table of this many at IND */
 };
+
+/* One more buffer than a chain may hold (1024 with this queue size). */
+#define MAX_SEGS	1024U
 
 static const struct bad_ring bad_rings[] = {
 	{ "descriptor loop", 0, 2,
 	  { { DATA, 8, F_NEXT, 1 }, { DATA, 8, F_NEXT, 0 } }, 0, {}, 0, 0,
-	  -ELOOP },
-	{ "head index out of range", 0, 0, {}, 0, {}, NUM, 0, -ERANGE },
+	  -ELOOP, 0 },
+	{ "head index out of range", 0, 0, {}, 0, {}, NUM, 0, -ERANGE, 0 },
 	{ "next index out of range", 0, 1, { { DATA, 8, F_NEXT, NUM + 3 } },
-	  0, {}, 0, 0, -ERANGE },
+	  0, {}, 0, 0, -ERANGE, 0 },
 	{ "avail index jumps", 0, 1, { { DATA, 8, 0, 0 } }, 0, {}, 0,
-	  NUM + 1, -EPROTO },
+	  NUM + 1, -EPROTO, 0 },
 	{ "indirect table in a hole", GUESTMEM_VQ_FEAT_INDIRECT_DESC, 1,
-	  { { HOLE, 32, F_INDIRECT, 0 } }, 0, {}, 0, 0, -ENXIO },
-	{ "indirect table inside itself", GUESTMEM_VQ_FEAT_INDIRECT_DESC, 1,
+	  { { HOLE, 32, F_INDIRECT, 0 } }, 0, {}, 0, 0, -ENXIO, 0 },
+	{ "nested indirect table (an entry naming its own table)",
+	  GUESTMEM_VQ_FEAT_INDIRECT_DESC, 1,
 	  { { IND, 32, F_INDIRECT, 0 } }, 2,
 	  { { DATA, 8, F_NEXT, 1 }, { IND, 32, F_INDIRECT, 0 } }, 0, 0,
-	  -EBADMSG },
-	{ "indirect table larger than the queue",
+	  -EBADMSG, 0 },
+	{ "indirect table is the descriptor table",
 	  GUESTMEM_VQ_FEAT_INDIRECT_DESC, 1,
-	  { { IND, 16 * (NUM + 1), F_INDIRECT, 0 } }, 0, {}, 0, 0, -E2BIG },
+	  { { DESC, 16 * NUM, F_INDIRECT, 0 } }, 0, {}, 0, 0, -EBADMSG, 0 },
+	{ "indirect table larger than 2^16 descriptors",
+	  GUESTMEM_VQ_FEAT_INDIRECT_DESC, 1,
+	  { { IND, 16 * 65537, F_INDIRECT, 0 } }, 0, {}, 0, 0, -E2BIG, 0 },
+	{ "chain of more than 1024 buffers (an indirect table of 1024)",
+	  GUESTMEM_VQ_FEAT_INDIRECT_DESC, 2,
+	  { { DATA, 8, F_NEXT, 1 }, { IND, 16 * MAX_SEGS, F_INDIRECT, 0 } },
+	  0, {}, 0, 0, -E2BIG, MAX_SEGS },
 	{ "indirect not negotiated", 0, 1, { { IND, 16, F_INDIRECT, 0 } }, 1,
-	  { { DATA, 8, 0, 0 } }, 0, 0, -EBADMSG },
+	  { { DATA, 8, 0, 0 } }, 0, 0, -EBADMSG, 0 },
 	{ "buffer wraps past 2^64", 0, 1, { { ~0ULL - 3, 8, 0, 0 } }, 0, {},
-	  0, 0, -EOVERFLOW },
+	  0, 0, -EOVERFLOW, 0 },
 };
 
 TEST_F(vq, malformed_rings)
@@ -622,6 +634,9 @@ TEST_F(vq, malformed_rings)
 			self->desc[i] = t->desc[i];
 		for (i = 0; i < t->nind; i++)
 			ind[i] = t->ind[i];
+		for (i = 0; i < t->long_ind; i++)
+			ind[i] = (struct vdesc){ DATA, 8,
+				i + 1 < t->long_ind ? F_NEXT : 0, i + 1 };
 		vq_avail(self, t->head);
 		if (t->avail_idx)
 			__atomic_store_n(&self->avail->idx, t->avail_idx,

@@ -90,6 +90,15 @@ bool guestmem_notifier_signal(struct guestmem_notifier *n);
 /* Largest queue size of a split virtqueue (virtio 1.x, 2.7). */
 #define GUESTMEM_VQ_MAX_SIZE		32768
 
+/*
+ * A chain holds up to max(queue size, GUESTMEM_VQ_MAX_SEGS) buffers (vhost's
+ * UIO_MAXIOV): an indirect table may be longer than the queue, as Linux
+ * guests build them.  An indirect table holds up to GUESTMEM_VQ_MAX_INDIRECT
+ * descriptors (a 16-bit next index reaches no further; vhost's limit).
+ */
+#define GUESTMEM_VQ_MAX_SEGS		1024
+#define GUESTMEM_VQ_MAX_INDIRECT	65536
+
 /**
  * struct guestmem_vq_seg - one buffer of a descriptor chain
  * @gpa: guest physical address of the buffer's first byte
@@ -129,6 +138,7 @@ struct guestmem_vq_chain {
  * struct guestmem_vq - a split virtqueue in a guestmem space
  * @gm: the space (the queue holds a reference)
  * @num: queue size, a power of two
+ * @max_segs: most buffers in a chain, max(@num, %GUESTMEM_VQ_MAX_SEGS)
  * @features: %GUESTMEM_VQ_F_* negotiated
  * @desc: GPA of the descriptor table (16-byte aligned)
  * @avail: GPA of the available ring (2-byte aligned)
@@ -138,7 +148,7 @@ struct guestmem_vq_chain {
  * @signalled_used: @used_idx when guestmem_vq_need_notify() last ran
  * @signalled_valid: @signalled_used is meaningful
  * @broken: 0, or the negative errno that broke the queue
- * @seg: the buffers of the last chain popped (@num entries)
+ * @seg: the buffers of the last chain popped (@max_segs entries)
  *
  * Treat every field as private; use the functions below.  A queue is not
  * locked: one context (the device's work) uses it at a time.
@@ -146,6 +156,7 @@ struct guestmem_vq_chain {
 struct guestmem_vq {
 	struct guestmem *gm;
 	u32 num;
+	u32 max_segs;
 	u64 features;
 	u64 desc;
 	u64 avail;

@@ -12,7 +12,10 @@
  *   [32, 34) R2 VMALLOC, READONLY
  */
 #include <kunit/test.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/sizes.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <uapi/linux/virtio_ring.h>
 #include <linux/guestmem.h>
@@ -420,6 +423,7 @@ static void gmv_init_args(struct kunit *test)
 			-EOVERFLOW);
 	KUNIT_EXPECT_EQ(test, guestmem_vq_init(&vq, gm, 8, 0, 0, 0, U64_MAX - 63),
 			-EOVERFLOW);
+	KUNIT_EXPECT_NULL(test, vq.gm);
 	/* A failed init leaves nothing to release; destroy is harmless. */
 	guestmem_vq_destroy(&vq);
 	KUNIT_ASSERT_EQ(test, guestmem_vq_init(&vq, gm, GUESTMEM_VQ_MAX_SIZE,
@@ -453,9 +457,6 @@ struct gmv_case {
 
 #define D(...)	((struct gmv_desc){ __VA_ARGS__ })
 #define BUF	GMV_DATA
-#define IND8	{ D(BUF, 1, N, 1), D(BUF, 1, N, 2), D(BUF, 1, N, 3), \
-		  D(BUF, 1, N, 4), D(BUF, 1, N, 5), D(BUF, 1, N, 6), \
-		  D(BUF, 1, N, 7), D(BUF, 1, 0, 0) }
 
 static const struct gmv_case gmv_cases[] = {
 	{ .name = "avail index jumps past the queue size",
@@ -481,13 +482,10 @@ static const struct gmv_case gmv_cases[] = {
 				D(BUF, 1, N, 5), D(BUF, 1, N, 6),
 				D(BUF, 1, N, 7), D(BUF, 1, N, 0) },
 	  .err = -ELOOP },
-	{ .name = "chain longer than the queue (direct, then indirect)",
-	  .features = FI, .ndesc = 2,
-	  .desc = { D(BUF, 1, N, 1), D(GMV_IND, 16 * GMV_NUM, I, 0) },
-	  .nind = GMV_NUM, .ind = IND8, .err = -E2BIG },
-	{ .name = "indirect table larger than the queue",
+	{ .name = "indirect table larger than 2^16 descriptors",
 	  .features = FI, .ndesc = 1,
-	  .desc = { D(GMV_IND, 16 * (GMV_NUM + 1), I, 0) }, .err = -E2BIG },
+	  .desc = { D(GMV_IND, 16 * (GUESTMEM_VQ_MAX_INDIRECT + 1), I, 0) },
+	  .err = -E2BIG },
 	{ .name = "indirect table in a hole",
 	  .features = FI, .ndesc = 1, .desc = { D(GMV_HOLE, 32, I, 0) },
 	  .err = -ENXIO },
@@ -495,9 +493,16 @@ static const struct gmv_case gmv_cases[] = {
 	  .features = FI, .ndesc = 1, .desc = { D(GMV_P(20) - 16, 32, I, 0) },
 	  .ind_gpa = GMV_P(20) - 16, .nind = 1, .ind = { D(BUF, 1, N, 1) },
 	  .err = -ENXIO },
-	{ .name = "indirect table inside itself",
+	{ .name = "indirect table naming itself (nested indirect)",
 	  .features = FI, .ndesc = 1, .desc = { D(GMV_IND, 32, I, 0) },
 	  .nind = 2, .ind = { D(BUF, 1, N, 1), D(GMV_IND, 32, I, 0) },
+	  .err = -EBADMSG },
+	{ .name = "indirect table is the descriptor table",
+	  .features = FI, .ndesc = 1,
+	  .desc = { D(GMV_DESC, 16 * GMV_NUM, I, 0) }, .err = -EBADMSG },
+	{ .name = "indirect table inside the descriptor table",
+	  .features = FI, .head = 1, .ndesc = 3,
+	  .desc = { D(BUF, 1, N, 1), D(GMV_DESC, 48, I, 0), D(BUF, 1, 0, 0) },
 	  .err = -EBADMSG },
 	{ .name = "nested indirect table",
 	  .features = FI, .ndesc = 1, .desc = { D(GMV_IND, 16, I, 0) },
@@ -584,8 +589,110 @@ static void gmv_malformed_ring(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, guestmem_vq_pop(&ctx->vq, &c), 1);
 }
 
+static void gmv_fput(void *file)
+{
+	fput(file);
+}
+
+/*
+ * A read-only reference (a /dev/guestmem file opened O_RDONLY) cannot
+ * write the used ring: -EBADF at init, not a queue that breaks with -EBADF
+ * at its first push.
+ */
+static void gmv_init_readonly_ref(struct kunit *test)
+{
+	struct guestmem_vq vq;
+	struct guestmem *ro;
+	struct file *file;
+
+	file = filp_open("/dev/guestmem", O_RDONLY, 0);
+	if (IS_ERR(file))
+		kunit_skip(test, "cannot open /dev/guestmem: %ld", PTR_ERR(file));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gmv_fput, file), 0);
+	ro = guestmem_get_file(file);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ro);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gmv_put, ro), 0);
+	KUNIT_EXPECT_EQ(test, guestmem_write(ro, 0, NULL, 0), -EBADF);
+
+	KUNIT_EXPECT_EQ(test, guestmem_vq_init(&vq, ro, GMV_NUM, 0, GMV_DESC,
+					       GMV_AVAIL, GMV_USED), -EBADF);
+	KUNIT_EXPECT_NULL(test, vq.gm);
+	KUNIT_EXPECT_NULL(test, vq.seg);
+	guestmem_vq_destroy(&vq);
+}
+
+/* Write @n descriptors at @table in one go: buffer k of 1 byte, chained. */
+static void gmv_write_chain_table(struct kunit *test, struct gmv_ctx *ctx,
+				  u64 table, unsigned int n)
+{
+	struct {
+		__le64 addr;
+		__le32 len;
+		__le16 flags;
+		__le16 next;
+	} *t;
+	unsigned int k;
+
+	t = kunit_kcalloc(test, n, sizeof(*t), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	for (k = 0; k < n; k++) {
+		t[k].addr = cpu_to_le64(GMV_DATA + k);
+		t[k].len = cpu_to_le32(1);
+		t[k].flags = cpu_to_le16(k + 1 < n ? N : 0);
+		t[k].next = cpu_to_le16(k + 1);
+	}
+	KUNIT_ASSERT_EQ(test, guestmem_write(ctx->gm, table, t, n * sizeof(*t)), 0);
+}
+
+/*
+ * An indirect table longer than the queue, as Linux's virtqueue_add_split()
+ * builds one when total_sg > num: served, up to GUESTMEM_VQ_MAX_SEGS
+ * buffers in the chain; one more is -E2BIG.
+ */
+static void gmv_indirect_longer_than_queue(struct kunit *test)
+{
+	struct gmv_ctx *ctx = gmv_std(test, FI);
+	const u64 table = GMV_P(5);	/* up to 4 pages */
+	const unsigned int max = GUESTMEM_VQ_MAX_SEGS;
+	struct guestmem_vq_chain c;
+
+	/* 4 * GMV_NUM buffers from an indirect table, a queue of GMV_NUM. */
+	gmv_write_chain_table(test, ctx, table, 4 * GMV_NUM);
+	gmv_write_desc(test, ctx, GMV_DESC, 0,
+		       &(struct gmv_desc){ table, 16 * 4 * GMV_NUM, I, 0 });
+	gmv_avail(test, ctx, 0);
+	KUNIT_ASSERT_EQ(test, guestmem_vq_pop(&ctx->vq, &c), 1);
+	KUNIT_EXPECT_EQ(test, c.nr_out, 4 * GMV_NUM);
+	KUNIT_EXPECT_EQ(test, c.out_len, 4ULL * GMV_NUM);
+	gmv_expect_seg(test, &c.seg[4 * GMV_NUM - 1],
+		       GMV_DATA + 4 * GMV_NUM - 1, 1, false);
+	KUNIT_ASSERT_EQ(test, guestmem_vq_push(&ctx->vq, c.head, 0), 0);
+
+	/* One direct buffer and max - 1 indirect ones: the most there is. */
+	gmv_write_chain_table(test, ctx, table, max - 1);
+	gmv_write_desc(test, ctx, GMV_DESC, 1,
+		       &(struct gmv_desc){ GMV_DATA, 1, N, 2 });
+	gmv_write_desc(test, ctx, GMV_DESC, 2,
+		       &(struct gmv_desc){ table, 16 * (max - 1), I, 0 });
+	gmv_avail(test, ctx, 1);
+	KUNIT_ASSERT_EQ(test, guestmem_vq_pop(&ctx->vq, &c), 1);
+	KUNIT_EXPECT_EQ(test, c.nr_out, max);
+	KUNIT_ASSERT_EQ(test, guestmem_vq_push(&ctx->vq, c.head, 0), 0);
+	KUNIT_EXPECT_EQ(test, guestmem_vq_broken(&ctx->vq), 0);
+
+	/* One more buffer: -E2BIG. */
+	gmv_write_chain_table(test, ctx, table, max);
+	gmv_write_desc(test, ctx, GMV_DESC, 2,
+		       &(struct gmv_desc){ table, 16 * max, I, 0 });
+	gmv_avail(test, ctx, 1);
+	KUNIT_EXPECT_EQ(test, guestmem_vq_pop(&ctx->vq, &c), -EIO);
+	KUNIT_EXPECT_EQ(test, guestmem_vq_broken(&ctx->vq), -E2BIG);
+}
+
 static struct kunit_case gmv_test_cases[] = {
 	KUNIT_CASE(gmv_init_args),
+	KUNIT_CASE(gmv_init_readonly_ref),
+	KUNIT_CASE(gmv_indirect_longer_than_queue),
 	KUNIT_CASE(gmv_direct_chain),
 	KUNIT_CASE(gmv_indirect_chain),
 	KUNIT_CASE(gmv_wrap),
