@@ -11,9 +11,13 @@
  * available chain (guestmem_vq_pop()), serves it, pushes it to the used
  * ring, re-enables kicks and looks once more (guestmem_vq_enable_notify()),
  * and finally signals the interrupt eventfd if the driver asked for it
- * (guestmem_vq_need_notify()).  One run serves at most a queue's worth of
- * chains, then queues itself again (vhost_exceeds_weight()), so a driver
- * that keeps submitting cannot hold the worker.  With the poll_us module
+ * (guestmem_vq_need_notify()).  One run serves at most GVQ_PKT_WEIGHT
+ * chains or GVQ_WEIGHT bytes copied, whichever comes first (vhost-net's
+ * VHOST_NET_PKT_WEIGHT and VHOST_NET_WEIGHT), signals what it completed,
+ * then queues itself again and returns (vhost_exceeds_weight()): a driver
+ * that keeps submitting, or one large queue of long chains, can hold the
+ * worker and the device's lock (which GET_STATUS and close wait for) only
+ * that long.  With the poll_us module
  * parameter, a run that has caught up signals its completions and then
  * keeps looking for new chains for that long before it re-enables kicks
  * (vhost-net's busyloop_timeout): a driver with requests in flight then
@@ -46,6 +50,14 @@ static_assert(GUESTMEM_VQ_FEAT_EVENT_IDX == GUESTMEM_VQ_F_EVENT_IDX);
 
 /* The devices' work runs here; destroyed (drained) at module unload. */
 static struct workqueue_struct *gvq_wq;
+
+/*
+ * One run's budget (vhost-net's VHOST_NET_PKT_WEIGHT and VHOST_NET_WEIGHT):
+ * this many chains, or this many bytes copied (payloads and status bytes),
+ * whichever comes first.
+ */
+#define GVQ_PKT_WEIGHT	256
+#define GVQ_WEIGHT	0x80000
 
 static unsigned int poll_us;
 module_param(poll_us, uint, 0644);
@@ -112,8 +124,12 @@ static u8 gvq_copy(struct gvq_dev *dev, const struct guestmem_vq_chain *c,
 	return GUESTMEM_VQ_S_OK;
 }
 
-/* Serve one chain and give it back; false once the queue is broken. */
-static bool gvq_serve(struct gvq_dev *dev, const struct guestmem_vq_chain *c)
+/*
+ * Serve one chain and give it back; false once the queue is broken.  Adds
+ * the bytes it wrote to *@bytes.
+ */
+static bool gvq_serve(struct gvq_dev *dev, const struct guestmem_vq_chain *c,
+		      u64 *bytes)
 {
 	u64 payload = 0;
 	u32 used = 0;
@@ -133,6 +149,7 @@ static bool gvq_serve(struct gvq_dev *dev, const struct guestmem_vq_chain *c)
 	dev->requests++;
 	if (status != GUESTMEM_VQ_S_OK)
 		dev->errors++;
+	*bytes += used;
 	return !guestmem_vq_push(&dev->vq, c->head, used);
 }
 
@@ -170,15 +187,14 @@ static void gvq_kick(struct guestmem_notifier *n)
 {
 	struct gvq_dev *dev = container_of(n, struct gvq_dev, n);
 	struct guestmem_vq_chain c;
+	unsigned int chains = 0;
 	bool pushed = false;
-	u32 budget;
+	u64 bytes = 0;
 	int ret;
 
 	mutex_lock(&dev->lock);
 	if (!dev->bound)
 		goto unlock;
-	/* Everything available when the run starts is served by it. */
-	budget = dev->vq.num;
 	for (;;) {
 		if (guestmem_vq_disable_notify(&dev->vq))
 			break;
@@ -193,11 +209,16 @@ static void gvq_kick(struct guestmem_notifier *n)
 			}
 			if (ret != 1)
 				break;
-			if (!gvq_serve(dev, &c))
+			if (!gvq_serve(dev, &c, &bytes))
 				break;
 			pushed = true;
-			if (!--budget) {
-				/* Let others run; unbind flushes this too. */
+			if (++chains >= GVQ_PKT_WEIGHT || bytes >= GVQ_WEIGHT) {
+				/*
+				 * The budget is spent: signal, run again
+				 * later.  Kicks stay disabled meanwhile;
+				 * an unbind suppresses the requeue and the
+				 * next bind queues a run for the rest.
+				 */
 				guestmem_notifier_kick(n);
 				goto notify;
 			}
@@ -328,6 +349,10 @@ static long gvq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return 0;
 	case GUESTMEM_VQ_GET_STATUS:
 		return gvq_ioctl_get_status(dev, argp);
+	case GUESTMEM_VQ_FLUSH:
+		/* Not under bind_lock: a bind or unbind flushes too. */
+		guestmem_notifier_flush(&dev->n);
+		return 0;
 	default:
 		return -ENOTTY;
 	}

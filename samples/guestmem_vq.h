@@ -125,9 +125,14 @@ struct guestmem_vq_status {
  * GUESTMEM_VQ_UNBIND: drop the binding.  Kicks that reached the device
  *	before the call are served before it returns.
  * GUESTMEM_VQ_GET_STATUS: the binding's state and counters.
+ * GUESTMEM_VQ_FLUSH: wait until the device's run queued by the kicks
+ *	before the call has finished (a write(2) to the kick eventfd queues
+ *	it before returning); for tests.  A run that queued itself again (it
+ *	serves a bounded number of chains or bytes) may still be pending.
  */
 #define GUESTMEM_VQ_BIND	_IOW(0xB9, 0x90, struct guestmem_vq_bind)
 #define GUESTMEM_VQ_UNBIND	_IO(0xB9, 0x91)
 #define GUESTMEM_VQ_GET_STATUS	_IOR(0xB9, 0x92, struct guestmem_vq_status)
+#define GUESTMEM_VQ_FLUSH	_IO(0xB9, 0x93)
 
 #endif /* _UAPI_GUESTMEM_VQ_H */
