@@ -74,6 +74,7 @@
 #define MAXLEN		3000U		/* payload bytes per request */
 #define KICK_PORT	0x2000
 #define VECTOR		0x40
+#define TIMER_VECTOR	0x41
 #define GSI		1
 
 #define F_NEXT		1
@@ -84,6 +85,7 @@
 
 /* The guest's own copies of these. */
 static volatile uint64_t g_irqs;	/* interrupts handled */
+static volatile uint64_t g_ticks;	/* watchdog timer ticks (10 ms) */
 static uint16_t g_aidx;			/* the driver's avail index */
 
 static void guest_irq(uint64_t vector)
@@ -93,10 +95,34 @@ static void guest_irq(uint64_t vector)
 	guest_x2apic_eoi();
 }
 
+static void guest_tick(uint64_t vector)
+{
+	(void)vector;
+	g_ticks++;
+	guest_x2apic_eoi();
+}
+
+/* x2APIC timer registers (the in-kernel irqchip's APIC runs at 1 GHz). */
+#define GUEST_X2APIC_LVT_TIMER	0x832
+#define GUEST_X2APIC_TMICT	0x838
+#define GUEST_X2APIC_TDCR	0x83e
+#define LVT_TIMER_PERIODIC	(1U << 17)
+
+/*
+ * A wait for the device gives up after this many ticks (30 s): a lost
+ * completion or interrupt fails the test, it does not hang to its timeout.
+ */
+#define G_WAIT_TICKS		3000
+
 static void g_init(void)
 {
 	guest_x2apic_enable();
 	guest_set_irq_handler(VECTOR, guest_irq);
+	/* A periodic 10 ms tick, so that no wait for the device is endless. */
+	guest_set_irq_handler(TIMER_VECTOR, guest_tick);
+	guest_wrmsr(GUEST_X2APIC_TDCR, 0xb);		/* divide by 1 */
+	guest_wrmsr(GUEST_X2APIC_LVT_TIMER, LVT_TIMER_PERIODIC | TIMER_VECTOR);
+	guest_wrmsr(GUEST_X2APIC_TMICT, 10000000);	/* 10 ms */
 }
 
 static void g_desc(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
@@ -141,12 +167,24 @@ static void g_kick(void)
 
 /*
  * Wait until used->idx is @target and an interrupt came after @irqs0 (the
- * device interrupts after its last push): each batch is announced.
+ * device interrupts after its last push): each batch is announced.  A
+ * used->idx past @target (a completion duplicated, or one the guest never
+ * made available) fails at once; nothing for G_WAIT_TICKS fails too.
  */
 static void g_wait(uint16_t target, uint64_t irqs0)
 {
-	while (g_used_idx() != target || g_irqs == irqs0)
+	uint64_t t0 = g_ticks;
+	uint16_t used;
+
+	for (;;) {
+		used = g_used_idx();
+		/* Behind by at most a ring's worth, never ahead. */
+		GUEST_ASSERT2((uint16_t)(target - used) <= NUM, used, target);
+		if (used == target && g_irqs != irqs0)
+			return;
+		GUEST_ASSERT2(g_ticks - t0 < G_WAIT_TICKS, used, target);
 		guest_wait_irq();
+	}
 }
 
 static void g_fill(uint64_t gpa, uint32_t len, uint64_t seed)
@@ -432,7 +470,7 @@ static void guest_bad_rings(void)
 {
 	struct g_batch b;
 	unsigned int c;
-	uint64_t irqs0;
+	uint64_t irqs0, t0;
 	uint16_t used0;
 
 	g_init();
@@ -440,10 +478,13 @@ static void guest_bad_rings(void)
 	for (c = 0; c < NR_BAD; c++) {
 		irqs0 = g_irqs;
 		used0 = g_used_idx();
+		t0 = g_ticks;
 		g_bad_ring(c);
 		g_kick();
-		while (g_irqs == irqs0)
+		while (g_irqs == irqs0) {
+			GUEST_ASSERT2(g_ticks - t0 < G_WAIT_TICKS, c, 0);
 			guest_wait_irq();
+		}
 		guest_ucall(UCALL_SYNC, c, 1, used0, g_used_idx());
 		g_reset_ring();
 		GUEST_SYNC2(c, 2);
