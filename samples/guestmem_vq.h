@@ -11,7 +11,9 @@
  * an interrupt eventfd (KVM_IRQFD, or a process's read(2)).  A kick runs the
  * device in a kernel worker, which serves every available chain and
  * signals the interrupt eventfd as the driver asked (VRING_AVAIL_F_NO_INTERRUPT
- * or, with EVENT_IDX, used_event).
+ * or, with EVENT_IDX, used_event).  One run serves at most 256 chains or
+ * 512 KiB of writes, signals, and leaves the rest to the next run it
+ * queues (with kicks still disabled, as after any kick).
  *
  * A request is one descriptor chain (all fields little-endian):
  *
