@@ -551,6 +551,47 @@ TEST_F(vq, indirect_and_event_idx)
 	EXPECT_EQ(0, st.broken);
 }
 
+/*
+ * An indirect table longer than the queue (as Linux guests build them when
+ * a request has more buffers than the queue has entries): served.  A
+ * 400-byte payload in 20 readable pieces is copied into 20 writable
+ * pieces, then the status byte: 41 descriptors on a queue of 16.
+ */
+TEST_F(vq, indirect_longer_than_queue)
+{
+	struct vdesc *ind = gpa_ptr(self, IND);
+	uint8_t *status = gpa_ptr(self, DATA + 8);
+	const unsigned int pieces = 20, piece = 20;
+	unsigned int i, k = 0;
+
+	vq_reset_ring(self);
+	ASSERT_EQ(0, vq_bind(self, GUESTMEM_VQ_FEAT_INDIRECT_DESC, 0));
+	((struct guestmem_vq_req_hdr *)gpa_ptr(self, DATA))->type =
+		GUESTMEM_VQ_REQ_COPY;
+	fill(self, DATA + PG, pieces * piece, 3);
+	memset(gpa_ptr(self, DATA + 2 * PG), 0, pieces * piece);
+	*status = 0xaa;
+	ind[k] = (struct vdesc){ DATA, 8, F_NEXT, k + 1 };
+	k++;
+	for (i = 0; i < pieces; i++, k++)
+		ind[k] = (struct vdesc){ DATA + PG + i * piece, piece, F_NEXT,
+					 k + 1 };
+	for (i = 0; i < pieces; i++, k++)
+		ind[k] = (struct vdesc){ DATA + 2 * PG + i * piece, piece,
+					 F_WRITE | F_NEXT, k + 1 };
+	ind[k++] = (struct vdesc){ DATA + 8, 1, F_WRITE, 0 };
+	ASSERT_LT(NUM, k);
+	self->desc[3] = (struct vdesc){ IND, k * sizeof(*ind), F_INDIRECT, 0 };
+	vq_avail(self, 3);
+	vq_kick(self);
+	ASSERT_EQ(0, vq_wait_used(self, 1));
+	EXPECT_EQ(0, vq_status(self->dev).broken);
+	EXPECT_EQ(3U, vq_used(self, 0).id);
+	EXPECT_EQ(pieces * piece + 1, vq_used(self, 0).len);
+	EXPECT_EQ(GUESTMEM_VQ_S_OK, *status);
+	EXPECT_TRUE(same(self, DATA + 2 * PG, DATA + PG, pieces * piece, 3));
+}
+
 TEST_F(vq, request_errors)
 {
 	struct guestmem_vq_req_hdr *h = gpa_ptr(self, DATA);
