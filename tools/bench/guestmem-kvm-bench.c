@@ -66,6 +66,8 @@
 #include <linux/kvm.h>
 #include <linux/guestmem.h>
 
+#include "bench_util.h"
+
 #define PG		4096ULL
 #define MiB		(1ULL << 20)
 #define CODE_SIZE	(64 * 1024ULL)	/* slot 0 at GPA 0 */
@@ -75,39 +77,6 @@
 #define LOG_SIZE	(64 * MiB)	/* K3 */
 #define LOG_STRIDE	10		/* K3: every tenth page */
 #define K2_PASSES	4
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stdout, "GMBENCH-ERROR|");
-	vfprintf(stdout, fmt, ap);
-	fprintf(stdout, ": %s\n", strerror(errno));
-	va_end(ap);
-	exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* ---- a minimal VMM ------------------------------------------------------ */
 
@@ -282,13 +251,6 @@ static void side_plug(struct vm *v, struct side *s, uint32_t slot,
 {
 	set_slot(v, slot, 0, gpa, 0, NULL);	/* delete: KVM drops its maps */
 	set_slot(v, slot, flags, gpa, s->size, s->map);
-}
-
-static void row(const char *id, const char *gm, const char *peer, double ratio,
-		const char *target, bool pass, const char *what)
-{
-	printf("GMBENCH|%s|%s|%s|%.3fx|%s|%s|%s\n", id, gm, peer, ratio, target,
-	       pass ? "PASS" : "MISS", what);
 }
 
 /* ---- K1, K2 -------------------------------------------------------------- */

@@ -54,6 +54,8 @@
 #include <unistd.h>
 
 #include <linux/guestmem.h>
+
+#include "bench_util.h"
 #include "../../samples/guestmem_vq.h"
 #include "vmm.h"
 
@@ -87,39 +89,6 @@
 
 #define F_NEXT		1
 #define F_WRITE		2
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stdout, "GMBENCH-ERROR|");
-	vfprintf(stdout, fmt, ap);
-	fprintf(stdout, ": %s\n", strerror(errno));
-	va_end(ap);
-	exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static uint32_t req_len(uint32_t k)
 {
@@ -585,9 +554,8 @@ int main(int argc, char **argv)
 	snprintf(a, sizeof(a), "%.0f req/s", median(rps[0], reps));
 	snprintf(b, sizeof(b), "%.0f req/s", median(rps[1], reps));
 	pass = median(ratio, reps) >= 2.0;
-	printf("GMBENCH|K4|%s|%s|%.3fx|>= 2.00x|%s|%s\n", a, b,
-	       median(ratio, reps), pass ? "PASS" : "MISS",
-	       "a KVM guest's virtqueue requests per second (COPY of 64/256/1024/4096 bytes in turn, up to 64 in flight, EVENT_IDX, the device polling 50 us): samples/guestmem_vq in the kernel (ioeventfd, worker, irqfd) vs the same device logic in user space (KVM_EXIT_IO, GUESTMEM_READ/WRITE, irqfd)");
+	row("K4", a, b, median(ratio, reps), ">= 2.00x", pass,
+	    "a KVM guest's virtqueue requests per second (COPY of 64/256/1024/4096 bytes in turn, up to 64 in flight, EVENT_IDX, the device polling 50 us): samples/guestmem_vq in the kernel (ioeventfd, worker, irqfd) vs the same device logic in user space (KVM_EXIT_IO, GUESTMEM_READ/WRITE, irqfd)");
 	printf("GMDIAG|K4 round trip, one request per kick: in-kernel / user space|%.1f us / %.1f us = %.3fx\n",
 	       median(lat[0], reps), median(lat[1], reps), median(lratio, reps));
 	printf("GMDIAG|K4 batches of 8 per kick, waiting for each: in-kernel / user space|%.0f / %.0f req/s = %.3fx\n",
