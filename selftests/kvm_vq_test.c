@@ -794,18 +794,6 @@ TEST_F_TIMEOUT(kvq, requests_across_boundary, 300)
 
 #define POLL_PARAM	"/sys/module/guestmem_vq/parameters/poll_us"
 
-static int set_poll_us(const char *v)
-{
-	int fd = open(POLL_PARAM, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, v, strlen(v));
-	close(fd);
-	return n == (ssize_t)strlen(v) ? 0 : -EIO;
-}
-
 /*
  * The same with EVENT_IDX (an interrupt only for each batch's last
  * request) and the device polling after it has caught up.
@@ -817,12 +805,12 @@ TEST_F_TIMEOUT(kvq, event_idx_and_polling, 300)
 	struct ucall uc;
 	int r;
 
-	ASSERT_EQ(0, set_poll_us("200"));
+	ASSERT_EQ(0, write_str(POLL_PARAM, "200"));
 	ASSERT_EQ(0, kvq_bind(self, GUESTMEM_VQ_FEAT_EVENT_IDX, 0));
 	self->v = vcpu_add(self->vm, guest_batches, NBATCH, 100, 1, 0);
 	ASSERT_NE(NULL, self->v);
 	r = vcpu_next(self->v, &uc);
-	EXPECT_EQ(0, set_poll_us("0"));
+	EXPECT_EQ(0, write_str(POLL_PARAM, "0"));
 	ASSERT_EQ(UCALL_SYNC, r) TH_LOG("%s", vcpu_what(self->v, r));
 	irqs = uc.args[0];
 	n = uc.args[1];

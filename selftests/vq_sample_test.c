@@ -448,18 +448,6 @@ TEST_F(vq, many_across_boundary)
 
 #define POLL_PARAM	"/sys/module/guestmem_vq/parameters/poll_us"
 
-static int set_poll_us(const char *v)
-{
-	int fd = open(POLL_PARAM, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, v, strlen(v));
-	close(fd);
-	return n == (ssize_t)strlen(v) ? 0 : -EIO;
-}
-
 /*
  * With poll_us, the work keeps looking for requests after it has served
  * all: batches still complete, each with its interrupt (signalled before
@@ -470,7 +458,7 @@ TEST_F(vq, busy_polling)
 	struct guestmem_vq_status st;
 	unsigned int r;
 
-	ASSERT_EQ(0, set_poll_us("2000"));
+	ASSERT_EQ(0, write_str(POLL_PARAM, "2000"));
 	vq_reset_ring(self);
 	ASSERT_EQ(0, vq_bind(self, 0, 0));
 	for (r = 0; r < 40; r++) {
@@ -488,7 +476,7 @@ TEST_F(vq, busy_polling)
 	EXPECT_EQ(self->aidx, st.used_idx);
 	EXPECT_EQ(0U, st.errors);
 	EXPECT_EQ(0, gm_ioctl(self->dev, GUESTMEM_VQ_UNBIND, NULL));
-	EXPECT_EQ(0, set_poll_us("0"));
+	EXPECT_EQ(0, write_str(POLL_PARAM, "0"));
 }
 
 TEST_F(vq, indirect_and_event_idx)
