@@ -72,6 +72,7 @@ static void gm_dirty_zap(struct guestmem *gm, struct gm_region *r,
 	pgoff_t base = (r->gpa >> PAGE_SHIFT) + first;
 	unsigned long start, end = 0;
 
+	lockdep_assert_held_write(&gm->dirty_sem);
 	while (end < BITS_PER_LONG) {
 		start = find_next_bit(&bits, BITS_PER_LONG, end);
 		if (start >= BITS_PER_LONG)

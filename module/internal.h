@@ -19,6 +19,52 @@
 struct mm_struct;
 struct page;
 
+/*
+ * Locking
+ * =======
+ *
+ * (As mm/rmap.c and Documentation/virt/kvm/locking.rst lay theirs out.)
+ *
+ * Locks and what they protect:
+ *
+ *   guestmem.lock (mutex)        region updates: publishing a new set,
+ *                                ->retired, ->pending, ->vmalloc_bytes.
+ *                                Never taken by readers.
+ *   guestmem.srcu (SRCU)         the published set and every region in it,
+ *                                for readers that may sleep (ioctls, faults,
+ *                                ->access, walks, device work).
+ *   RCU-sched (preempt off)      the fast paths (fastpath.h, cache.c): the
+ *                                set and VMALLOC regions only, checked
+ *                                against ->generation; a removed VMALLOC
+ *                                region is freed after a normal grace period.
+ *   guestmem.dirty_sem (rwsem)   read: a dirty-logged page's bit is set and
+ *                                its PTE made writable in one step; write:
+ *                                fetch-and-clear clears bits and zaps PTEs.
+ *   guestmem.walk_lock (spin)    ->walkers.
+ *   gm_region.dirty_bitmap       atomic bit operations, no lock.
+ *   guestmem_notifier.bind_lock  (mutex) bind and unbind; call_lock (spin,
+ *                                irqsave): ->call and ->stopping.
+ *
+ * Order (outer first):
+ *
+ *   guestmem.lock
+ *     mmap_lock (read: pinning a USER region while adding it)
+ *       guestmem.srcu (read: a fault, ->access)
+ *         guestmem.dirty_sem
+ *           i_mmap_rwsem (unmap_mapping_pages() of a CLEAR), then the
+ *           MMU notifiers (KVM's mmu_lock)
+ *             the PTE lock
+ *
+ * and, for removal, guestmem.lock -> waiting for guestmem.srcu readers ->
+ * unmap_mapping_pages().  Because removal holds guestmem.lock while it
+ * waits for readers, no SRCU reader may take guestmem.lock: a walk
+ * callback's add or removal is refused with -EDEADLK.  guestmem.walk_lock
+ * and a notifier's call_lock are innermost (call_lock then the interrupt
+ * eventfd's wait-queue lock, in eventfd_signal()).  A kick eventfd's
+ * wake function runs under that eventfd's wait-queue lock and only queues
+ * work.
+ */
+
 /**
  * struct gm_region - one region of a space, immutable once published
  * @gpa: first guest physical address

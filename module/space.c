@@ -161,6 +161,7 @@ static void gm_pending_free(struct guestmem *gm)
 {
 	struct gm_set *set;
 
+	lockdep_assert_held(&gm->lock);
 	set = gm->pending;
 	gm->pending = NULL;
 	gm->pending_keys = 0;
@@ -409,6 +410,7 @@ static bool gm_vmalloc_fits(struct guestmem *gm, u64 size)
 {
 	u64 cap = (u64)READ_ONCE(guestmem_max_vmalloc_mb) << 20;
 
+	lockdep_assert_held(&gm->lock);
 	return gm->vmalloc_bytes <= cap && size <= cap - gm->vmalloc_bytes;
 }
 
@@ -422,6 +424,7 @@ static void gm_publish(struct guestmem *gm, struct gm_set *old,
 {
 	unsigned int j;
 
+	lockdep_assert_held(&gm->lock);
 	for (j = 0; j * GM_KEYS_PER_TOP < new->count; j++)
 		new->tops[j] = new->keys[min_t(unsigned int, new->count,
 					       (j + 1) * GM_KEYS_PER_TOP) - 1].last;
@@ -442,6 +445,7 @@ static unsigned long gm_retire(struct guestmem *gm, struct gm_set *old)
 {
 	struct gm_set *prev = gm->retired;
 
+	lockdep_assert_held(&gm->lock);
 	gm->retired = old;
 	gm->retired_rcu = get_state_synchronize_rcu();
 	if (prev) {
@@ -463,6 +467,7 @@ static void gm_pending_trim(struct guestmem *gm, struct gm_set *set)
 {
 	struct gm_set *list = gm->pending;
 
+	lockdep_assert_held(&gm->lock);
 	if (gm->pending_keys <= 4UL * set->count + 256)
 		return;
 	gm->pending = NULL;
@@ -484,6 +489,7 @@ static struct gm_set *gm_set_for_removal(struct guestmem *gm,
 {
 	struct gm_set *set;
 
+	lockdep_assert_held(&gm->lock);
 	set = gm_set_alloc(count, GFP_KERNEL_ACCOUNT | __GFP_NORETRY |
 				   __GFP_NOWARN);
 	if (set)
