@@ -211,22 +211,23 @@ int gm_access_fast_srcu(struct guestmem *gm, u64 gpa, void *buf, size_t len,
 }
 
 /*
- * guestmem_read() and guestmem_write() beyond the last-hit region: the fast
- * path with a search (under SRCU for a USER region), else the general path.
+ * guestmem_read() and guestmem_write() beyond their inline pass, whose
+ * result is @fast: the fast path under SRCU if that pass found a USER
+ * region, else with a search; then the general path.
  */
 static noinline int gm_access_kernel(struct guestmem *gm, u64 gpa, void *buf,
-				     size_t len, bool write)
+				     size_t len, bool write, int fast)
 {
 	bool hint_hit;
-	int fast;
 	u64 done;
 
 	if (len && len <= GM_FAST_KERNEL_MAX) {
-		fast = gm_access_fast(gm, gpa, buf, len, write, true, false,
-				      &hint_hit);
 		if (fast == GM_FAST_SRCU)
 			fast = gm_access_fast_srcu(gm, gpa, buf, len, write,
 						   &hint_hit);
+		else
+			fast = gm_access_fast_search(gm, gpa, buf, len, write,
+						     &hint_hit);
 		if (fast == GM_FAST_DONE)
 			return 0;
 	}
@@ -249,14 +250,17 @@ static noinline int gm_access_kernel(struct guestmem *gm, u64 gpa, void *buf,
  */
 int guestmem_read(struct guestmem *gm, u64 gpa, void *buf, size_t len)
 {
+	int fast = GM_FAST_SLOW;
 	bool hint_hit;
 
 	gm = gm_ref(gm);
-	if (likely(len && len <= GM_FAST_KERNEL_MAX) &&
-	    gm_access_fast(gm, gpa, buf, len, false, false, false,
-			   &hint_hit) == GM_FAST_DONE)
-		return 0;
-	return gm_access_kernel(gm, gpa, buf, len, false);
+	if (likely(len && len <= GM_FAST_KERNEL_MAX)) {
+		fast = gm_access_fast(gm, gpa, buf, len, false, false, false,
+				      &hint_hit);
+		if (likely(fast == GM_FAST_DONE))
+			return 0;
+	}
+	return gm_access_kernel(gm, gpa, buf, len, false, fast);
 }
 EXPORT_SYMBOL_GPL(guestmem_read);
 
@@ -277,15 +281,18 @@ EXPORT_SYMBOL_GPL(guestmem_read);
  */
 int guestmem_write(struct guestmem *gm, u64 gpa, const void *buf, size_t len)
 {
+	int fast = GM_FAST_SLOW;
 	bool hint_hit;
 
 	if (unlikely(gm_ref_ro(gm)))
 		return -EBADF;
-	if (likely(len && len <= GM_FAST_KERNEL_MAX) &&
-	    gm_access_fast(gm, gpa, (void *)buf, len, true, false, false,
-			   &hint_hit) == GM_FAST_DONE)
-		return 0;
-	return gm_access_kernel(gm, gpa, (void *)buf, len, true);
+	if (likely(len && len <= GM_FAST_KERNEL_MAX)) {
+		fast = gm_access_fast(gm, gpa, (void *)buf, len, true, false,
+				      false, &hint_hit);
+		if (likely(fast == GM_FAST_DONE))
+			return 0;
+	}
+	return gm_access_kernel(gm, gpa, (void *)buf, len, true, fast);
 }
 EXPORT_SYMBOL_GPL(guestmem_write);
 

@@ -145,6 +145,22 @@ int gm_access_fast_srcu(struct guestmem *gm, u64 gpa, void *buf, size_t len,
 			bool write, bool *hint_hit);
 
 /*
+ * The fast path with a search: under RCU-sched, and for a USER region the
+ * same under SRCU.  Returns GM_FAST_DONE or GM_FAST_SLOW.
+ */
+static __always_inline int gm_access_fast_search(struct guestmem *gm, u64 gpa,
+						 void *buf, size_t len,
+						 bool write, bool *hint_hit)
+{
+	int ret = gm_access_fast(gm, gpa, buf, len, write, true, false,
+				 hint_hit);
+
+	if (ret == GM_FAST_SRCU)
+		ret = gm_access_fast_srcu(gm, gpa, buf, len, write, hint_hit);
+	return ret;
+}
+
+/*
  * Small user copies for the fast path.  Scalar sizes are one inline access
  * between user_access_begin() and user_access_end() (no call, and no
  * hardened-usercopy check, which a runtime length needs: the kernel side
@@ -268,19 +284,13 @@ static __always_inline int gm_access_user(struct guestmem *gm, u64 gpa,
 	if (write) {
 		if (!gm_get_user_small(bounce, ubuf, len))
 			goto slow;
-		ret = gm_access_fast(gm, gpa, bounce, len, true, true, false,
-				     &hint_hit);
-		if (ret == GM_FAST_SRCU)
-			ret = gm_access_fast_srcu(gm, gpa, bounce, len, true,
-						  &hint_hit);
+		ret = gm_access_fast_search(gm, gpa, bounce, len, true,
+					    &hint_hit);
 		if (ret != GM_FAST_DONE)
 			goto slow;
 	} else {
-		ret = gm_access_fast(gm, gpa, bounce, len, false, true, false,
-				     &hint_hit);
-		if (ret == GM_FAST_SRCU)
-			ret = gm_access_fast_srcu(gm, gpa, bounce, len, false,
-						  &hint_hit);
+		ret = gm_access_fast_search(gm, gpa, bounce, len, false,
+					    &hint_hit);
 		if (ret != GM_FAST_DONE)
 			goto slow;
 		if (unlikely(!gm_put_user_small(ubuf, bounce, len))) {
