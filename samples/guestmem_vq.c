@@ -244,8 +244,8 @@ unlock:
 
 /*
  * Drop the binding: stop the kicks and serve the ones queued
- * (guestmem_notifier_unbind() flushes), tear the queue down, then flush
- * once more for a run that queued itself again (it finds nothing bound).
+ * (guestmem_notifier_unbind() flushes, and a run that queues itself again
+ * meanwhile is not run), then tear the queue down.
  */
 static void gvq_unbind_locked(struct gvq_dev *dev)
 {
@@ -257,7 +257,6 @@ static void gvq_unbind_locked(struct gvq_dev *dev)
 		guestmem_vq_destroy(&dev->vq);
 	}
 	mutex_unlock(&dev->lock);
-	guestmem_notifier_flush(&dev->n);
 }
 
 static int gvq_ioctl_bind(struct gvq_dev *dev, void __user *argp)
@@ -281,12 +280,12 @@ static int gvq_ioctl_bind(struct gvq_dev *dev, void __user *argp)
 		ret = PTR_ERR(gm);
 		goto unlock;
 	}
-	/* The device writes guest memory: refuse a read-only reference. */
-	ret = guestmem_write(gm, b.used_gpa, NULL, 0);
-	if (!ret && (b.flags & GUESTMEM_VQ_BIND_RESUME))
+	/* guestmem_vq_init() refuses a read-only reference (-EBADF). */
+	if (b.flags & GUESTMEM_VQ_BIND_RESUME) {
 		ret = guestmem_read_le16(gm, b.used_gpa + 2, &used_idx);
-	if (ret)
-		goto put;
+		if (ret)
+			goto put;
+	}
 
 	mutex_lock(&dev->lock);
 	ret = guestmem_vq_init(&dev->vq, gm, b.num, b.features, b.desc_gpa,
