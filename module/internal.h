@@ -118,19 +118,16 @@ struct gm_key {
  * Which readers may touch a region's memory.  The fast paths read under
  * RCU-sched, which guestmem_remove_region() does not wait for: it frees a
  * removed region after a normal grace period instead.  That suits only
- * memory nobody else can see (VMALLOC).  The pages of a USER region are the
- * caller's, unpinned when the removal returns, so only SRCU readers, whom
- * the removal waits for, may touch them: their keys carry GM_KEY_SRCU, and
- * the RCU-sched paths leave them to a path under SRCU.
+ * memory the module owns (VMALLOC): it is zapped from every mapping (and so
+ * from KVM) before the removal returns, and a late RCU-sched access still
+ * finds it allocated.  The pages of a USER region are the caller's,
+ * unpinned when the removal returns, so only SRCU readers, whom the removal
+ * waits for, may touch them: their keys carry GM_KEY_SRCU, and the
+ * RCU-sched paths leave them to a path under SRCU.
  */
 #define GM_KEY_SRCU	1UL
 
-static inline bool gm_key_srcu_only(const struct gm_key *key)
-{
-	return (unsigned long)key->kaddr & GM_KEY_SRCU;
-}
-
-/* The key's kernel address; only for a reader under SRCU, or if !srcu_only. */
+/* The key's kernel address; under SRCU, or if GM_KEY_SRCU is clear. */
 static inline void *gm_key_kaddr(const struct gm_key *key)
 {
 	return (void *)((unsigned long)key->kaddr & ~GM_KEY_SRCU);
