@@ -9,6 +9,7 @@
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/rbtree.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/srcu.h>
@@ -82,6 +83,12 @@ struct page;
  * @dirty_bitmap: %GUESTMEM_REGION_DIRTY_LOG: one bit per page written
  * @free_work: frees a removed %GUESTMEM_BACKING_VMALLOC region after an
  *	RCU grace period (what removal needs, allocated with the region)
+ * @batch_node: while a batch of adds is checked (under the space's lock),
+ *	the region's place among the batch's new regions, sorted by GPA
+ * @batch_next: while a batch of removals is checked (under the space's
+ *	lock), the next region the batch removes; @batch_removed says the
+ *	region is on that list
+ * @batch_removed: see @batch_next
  */
 struct gm_region {
 	u64 gpa;
@@ -97,6 +104,9 @@ struct gm_region {
 	struct user_struct *user;
 	unsigned long *dirty_bitmap;
 	struct rcu_work free_work;
+	struct rb_node batch_node;
+	struct gm_region *batch_next;
+	bool batch_removed;
 };
 
 /**

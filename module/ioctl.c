@@ -3,6 +3,8 @@
  * The ioctl ABI of uapi/linux/guestmem.h.
  */
 #include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 #include "fastpath.h"
 #include "internal.h"
@@ -23,7 +25,7 @@ static int gm_ioctl_get_info(struct guestmem *gm, void __user *argp)
 	srcu_read_unlock(&gm->srcu, idx);
 	info.features = GUESTMEM_FEATURE_MMAP | GUESTMEM_FEATURE_BATCH |
 			GUESTMEM_FEATURE_ATOMIC | GUESTMEM_FEATURE_FILL_COPY |
-			GUESTMEM_FEATURE_DIRTY_LOG;
+			GUESTMEM_FEATURE_DIRTY_LOG | GUESTMEM_FEATURE_REGION_BATCH;
 
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
@@ -46,6 +48,52 @@ static int gm_ioctl_remove_region(struct guestmem *gm, void __user *argp)
 	if (desc.reserved[0] || desc.reserved[1])
 		return -EINVAL;
 	return guestmem_remove_region(gm, desc.gpa, desc.size);
+}
+
+/*
+ * GUESTMEM_ADD_REGIONS (@add) and GUESTMEM_REMOVE_REGIONS: the entries are
+ * copied in whole before any is checked; @index is written back whatever
+ * the outcome, once the argument has been read.
+ */
+static int gm_ioctl_update_regions(struct guestmem *gm, void __user *argp,
+				   bool add)
+{
+	struct guestmem_region_batch __user *ubatch = argp;
+	struct guestmem_region_batch batch;
+	struct guestmem_region *regions;
+	unsigned int index;
+	int ret;
+
+	if (copy_from_user(&batch, argp, sizeof(batch)))
+		return -EFAULT;
+	index = batch.count;
+	if (batch.flags || batch.reserved) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (batch.count > GUESTMEM_REGION_BATCH_MAX) {
+		ret = -E2BIG;
+		goto out;
+	}
+	if (!batch.count) {
+		ret = 0;
+		goto out;
+	}
+	regions = vmemdup_user(u64_to_user_ptr(batch.regions),
+			       array_size(batch.count, sizeof(*regions)));
+	if (IS_ERR(regions)) {
+		ret = PTR_ERR(regions);
+		goto out;
+	}
+	if (add)
+		ret = guestmem_add_regions(gm, regions, batch.count, &index);
+	else
+		ret = guestmem_remove_regions(gm, regions, batch.count, &index);
+	kvfree(regions);
+out:
+	if (put_user(index, &ubatch->index))
+		return -EFAULT;
+	return ret;
 }
 
 static int gm_ioctl_get_regions(struct guestmem *gm, void __user *argp)
@@ -258,6 +306,8 @@ long gm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case GUESTMEM_ADD_REGION:
 	case GUESTMEM_REMOVE_REGION:
+	case GUESTMEM_ADD_REGIONS:
+	case GUESTMEM_REMOVE_REGIONS:
 	case GUESTMEM_FILL:
 	case GUESTMEM_COPY:
 		if (!gm_file_writable(file))
@@ -280,6 +330,10 @@ long gm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return gm_ioctl_remove_region(gm, argp);
 	case GUESTMEM_GET_REGIONS:
 		return gm_ioctl_get_regions(gm, argp);
+	case GUESTMEM_ADD_REGIONS:
+		return gm_ioctl_update_regions(gm, argp, true);
+	case GUESTMEM_REMOVE_REGIONS:
+		return gm_ioctl_update_regions(gm, argp, false);
 	case GUESTMEM_READ:
 		return gm_ioctl_io(file, argp, false);
 	case GUESTMEM_WRITE:

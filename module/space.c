@@ -402,19 +402,6 @@ u64 guestmem_generation(struct guestmem *gm)
 EXPORT_SYMBOL_GPL(guestmem_generation);
 
 /*
- * Whether a VMALLOC region of @size bytes keeps the space within the
- * max_vmalloc_mb module parameter (called with gm->lock held; a lowered
- * limit refuses new regions and leaves existing ones alone).
- */
-static bool gm_vmalloc_fits(struct guestmem *gm, u64 size)
-{
-	u64 cap = (u64)READ_ONCE(guestmem_max_vmalloc_mb) << 20;
-
-	lockdep_assert_held(&gm->lock);
-	return gm->vmalloc_bytes <= cap && size <= cap - gm->vmalloc_bytes;
-}
-
-/*
  * Publish @new in place of @old (called with gm->lock held).  New readers
  * see @new; readers still looking at @old keep it until they leave their
  * read sections.  The first level of the search is rebuilt here.
@@ -504,12 +491,229 @@ static struct gm_set *gm_set_for_removal(struct guestmem *gm,
 	return set;
 }
 
+/* The key of region @r, which only SRCU readers may use if it is USER. */
+static struct gm_key gm_key_of(struct gm_region *r)
+{
+	struct gm_key key = { .last = r->last, .gpa = r->gpa,
+			      .kaddr = r->kaddr, .region = r };
+
+	if (r->backing == GUESTMEM_BACKING_USER)
+		key.kaddr = (void *)((unsigned long)r->kaddr | GM_KEY_SRCU);
+	return key;
+}
+
+static bool gm_region_less(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct gm_region, batch_node)->gpa <
+	       rb_entry(b, struct gm_region, batch_node)->gpa;
+}
+
+/* A region of the batch @added overlapping [@gpa, @last], or NULL. */
+static struct gm_region *gm_added_overlap(struct rb_root *added, u64 gpa,
+					  u64 last)
+{
+	struct rb_node *node = added->rb_node;
+
+	while (node) {
+		struct gm_region *r = rb_entry(node, struct gm_region,
+					       batch_node);
+
+		if (last < r->gpa)
+			node = node->rb_left;
+		else if (gpa > r->last)
+			node = node->rb_right;
+		else
+			return r;
+	}
+	return NULL;
+}
+
+/*
+ * The regions a batch of adds has created so far, none of them published:
+ * what the batch has taken, and what a failed batch gives back.
+ */
+struct gm_adding {
+	struct rb_root regions;
+	unsigned int count;
+	u64 size;
+	u64 vmalloc_bytes;
+};
+
+/*
+ * Whether @desc can join the space @old plus the batch's regions (called
+ * with gm->lock held): the checks of a single add, in the same order.
+ */
+static int gm_add_check(struct guestmem *gm, struct gm_set *old,
+			struct gm_adding *adding,
+			const struct guestmem_region *desc)
+{
+	u64 cap = (u64)READ_ONCE(guestmem_max_vmalloc_mb) << 20;
+	u64 used, last;
+	unsigned int i;
+	int ret;
+
+	lockdep_assert_held(&gm->lock);
+	ret = gm_region_validate(desc);
+	if (ret)
+		return ret;
+	if (old->count + adding->count >= READ_ONCE(guestmem_max_regions))
+		return -ENOSPC;
+	last = desc->gpa + desc->size - 1;
+	i = gm_set_search(old, desc->gpa);
+	if ((i < old->count && old->keys[i].gpa <= last) ||
+	    gm_added_overlap(&adding->regions, desc->gpa, last))
+		return -EEXIST;
+	/* A lowered limit refuses new regions and leaves existing ones. */
+	used = gm->vmalloc_bytes + adding->vmalloc_bytes;
+	if (desc->backing == GUESTMEM_BACKING_VMALLOC &&
+	    (used > cap || desc->size > cap - used))
+		return -ENOMEM;
+	return 0;
+}
+
+static void gm_adding_destroy(struct gm_adding *adding)
+{
+	struct gm_region *r, *next;
+
+	rbtree_postorder_for_each_entry_safe(r, next, &adding->regions,
+					     batch_node)
+		gm_region_destroy(r);
+}
+
+/*
+ * Fill @new with the keys of @old and of the batch's regions, in GPA order:
+ * runs of @old are copied whole, each new region found by binary search.
+ */
+static void gm_set_merge(struct gm_set *new, struct gm_set *old,
+			 struct gm_adding *adding)
+{
+	unsigned int i = 0, j = 0, at;
+	struct rb_node *node;
+
+	for (node = rb_first(&adding->regions); node; node = rb_next(node)) {
+		struct gm_region *r = rb_entry(node, struct gm_region,
+					       batch_node);
+
+		at = gm_set_search(old, r->gpa);
+		memcpy(new->keys + j, old->keys + i,
+		       (at - i) * sizeof(*new->keys));
+		j += at - i;
+		i = at;
+		new->keys[j++] = gm_key_of(r);
+	}
+	memcpy(new->keys + j, old->keys + i,
+	       (old->count - i) * sizeof(*new->keys));
+}
+
+/* The checks of a whole update call, made before the space is locked. */
+static int gm_update_check(struct guestmem *gm, unsigned int count,
+			   const char *what)
+{
+	if (gm_ref_ro(gm))
+		return -EBADF;
+	if (count > GUESTMEM_REGION_BATCH_MAX)
+		return -E2BIG;
+	/*
+	 * From a walk callback: a removal waits for the walk's read section
+	 * (which waits for us), and an add would deadlock against one.
+	 */
+	if (unlikely(gm_walks_of_current(gm))) {
+		gm_walk_misuse(gm, what);
+		return -EDEADLK;
+	}
+	return 0;
+}
+
+/**
+ * guestmem_add_regions - add regions to a space, all or none
+ * @gm: the space
+ * @regions: the regions, as for guestmem_add_region(); in any order
+ * @count: number of regions, at most %GUESTMEM_REGION_BATCH_MAX; 0 succeeds
+ * @index: out (may be NULL): the index of the region that failed the
+ *	call, or @count if the call succeeded or failed as a whole
+ *
+ * Each region is checked in order, against the space and the regions
+ * before it, with the checks and errors of guestmem_add_region(), and its
+ * memory allocated or pinned.  Only when every one has passed is the new
+ * region set published, once: readers see all the regions or none.  A
+ * failure gives back everything the call took.
+ *
+ * Return: 0 or a negative errno: those of guestmem_add_region() (for the
+ * region at *@index, or for the call: -EBADF, -EDEADLK, -ENOMEM for the
+ * new set), or -E2BIG if @count is too large.
+ */
+int guestmem_add_regions(struct guestmem *gm,
+			 const struct guestmem_region *regions,
+			 unsigned int count, unsigned int *index)
+{
+	struct gm_adding adding = { .regions = RB_ROOT };
+	struct gm_set *old, *new;
+	unsigned int i = count;
+	struct gm_region *r;
+	int ret;
+
+	ret = gm_update_check(gm, count, "a region add");
+	gm = gm_ref(gm);
+	if (ret || !count)
+		goto out;
+
+	mutex_lock(&gm->lock);
+	old = rcu_dereference_protected(gm->set, lockdep_is_held(&gm->lock));
+	for (i = 0; i < count; i++) {
+		ret = gm_add_check(gm, old, &adding, &regions[i]);
+		if (ret)
+			goto unwind;
+		r = gm_region_create(&regions[i]);
+		if (IS_ERR(r)) {
+			ret = PTR_ERR(r);
+			goto unwind;
+		}
+		rb_add(&r->batch_node, &adding.regions, gm_region_less);
+		adding.count++;
+		adding.size += r->size;
+		if (r->backing == GUESTMEM_BACKING_VMALLOC)
+			adding.vmalloc_bytes += r->size;
+	}
+	new = gm_set_alloc(old->count + count, GFP_KERNEL_ACCOUNT);
+	if (!new) {
+		ret = -ENOMEM;
+		goto unwind;
+	}
+	gm_set_merge(new, old, &adding);
+	new->total_size = old->total_size + adding.size;
+	gm->vmalloc_bytes += adding.vmalloc_bytes;
+	gm_publish(gm, old, new);
+	gm_retire(gm, old);
+	gm_pending_trim(gm, new);
+	mutex_unlock(&gm->lock);
+	for (i = 0; i < count; i++)
+		trace_guestmem_region_add(gm->id, regions[i].gpa,
+					  regions[i].size, regions[i].backing,
+					  regions[i].flags, 0);
+	goto out;
+
+unwind:
+	gm_adding_destroy(&adding);
+	mutex_unlock(&gm->lock);
+	if (i < count)
+		trace_guestmem_region_add(gm->id, regions[i].gpa,
+					  regions[i].size, regions[i].backing,
+					  regions[i].flags, ret);
+out:
+	if (index)
+		*index = i;
+	return ret;
+}
+EXPORT_SYMBOL_GPL(guestmem_add_regions);
+
 /**
  * guestmem_add_region - add a region to a space
  * @gm: the space
  * @desc: the region; for %GUESTMEM_BACKING_USER, @desc->user_addr is in
  *	the current process's address space, and must be anonymous, shmem
  *	(memfd) or hugetlbfs memory
+ *
+ * Publishing the region waits for no reader: nothing is freed.
  *
  * Return: 0 or -EINVAL (bad alignment, size, backing, flags or reserved
  * field; user memory of another kind: another file's mapping, private or
@@ -522,76 +726,150 @@ static struct gm_set *gm_set_for_removal(struct guestmem *gm,
  */
 int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 {
-	struct gm_set *old, *new;
+	return guestmem_add_regions(gm, desc, 1, NULL);
+}
+EXPORT_SYMBOL_GPL(guestmem_add_region);
+
+/*
+ * Find the region @desc names for removal in @old, not already taken by
+ * the batch, and take it (called with gm->lock held).
+ */
+static struct gm_region *gm_remove_find(struct gm_set *old,
+					const struct guestmem_region *desc,
+					unsigned int *at)
+{
+	unsigned int i = gm_set_search(old, desc->gpa);
 	struct gm_region *r;
-	unsigned int i;
+
+	if (i >= old->count || old->keys[i].gpa != desc->gpa)
+		return NULL;
+	r = old->keys[i].region;
+	if (r->size != desc->size || r->batch_removed)
+		return NULL;
+	r->batch_removed = true;
+	*at = i;
+	return r;
+}
+
+/* Fill @new with the keys of @old but those of the batch's regions. */
+static void gm_set_sift(struct gm_set *new, struct gm_set *old)
+{
+	unsigned int i, j = 0;
+
+	for (i = 0; i < old->count; i++)
+		if (!old->keys[i].region->batch_removed)
+			new->keys[j++] = old->keys[i];
+}
+
+/**
+ * guestmem_remove_regions - remove regions from a space, all or none
+ * @gm: the space
+ * @regions: the regions; each is matched on @gpa and @size alone (its
+ *	other fields are ignored, but @reserved must be zero)
+ * @count: number of regions, at most %GUESTMEM_REGION_BATCH_MAX; 0 succeeds
+ * @index: out (may be NULL): the index of the region that failed the
+ *	call, or @count if the call succeeded or failed as a whole
+ *
+ * Each entry must name a region of the space that no entry before it
+ * names.  Then the regions are unpublished at once and removed as by
+ * guestmem_remove_region(), with one wait for the readers that may still
+ * see them: a removal of many regions costs about what one costs.
+ *
+ * Return: 0, -ENOENT (the entry at *@index names no region, or one named
+ * before it), -EINVAL (its @reserved is not zero), -E2BIG (@count too
+ * large), -EBADF (read-only reference) or -EDEADLK (called from a walk
+ * callback).  Never fails for want of memory.
+ */
+int guestmem_remove_regions(struct guestmem *gm,
+			    const struct guestmem_region *regions,
+			    unsigned int count, unsigned int *index)
+{
+	struct gm_region *r, *removed = NULL;
+	u64 size = 0, vmalloc_bytes = 0;
+	struct gm_set *old, *new;
+	unsigned int i = count, at = 0;
+	unsigned long rcu_gp;
 	int ret;
 
-	if (gm_ref_ro(gm)) {
-		ret = -EBADF;
-		gm = gm_ref(gm);
-		goto out;
-	}
-	/*
-	 * From a walk callback: a removal running meanwhile holds gm->lock
-	 * and waits for the walk's read section, which waits for us.
-	 */
-	if (unlikely(gm_walks_of_current(gm))) {
-		gm_walk_misuse(gm, "a region add");
-		ret = -EDEADLK;
-		goto out;
-	}
-	ret = gm_region_validate(desc);
-	if (ret)
+	ret = gm_update_check(gm, count, "a region removal");
+	gm = gm_ref(gm);
+	if (ret || !count)
 		goto out;
 
 	mutex_lock(&gm->lock);
 	old = rcu_dereference_protected(gm->set, lockdep_is_held(&gm->lock));
-	if (old->count >= READ_ONCE(guestmem_max_regions)) {
-		ret = -ENOSPC;
-		goto unlock;
+	for (i = 0; i < count; i++) {
+		if (regions[i].reserved[0] || regions[i].reserved[1]) {
+			ret = -EINVAL;
+			goto unmark;
+		}
+		r = gm_remove_find(old, &regions[i], &at);
+		if (!r) {
+			ret = -ENOENT;
+			goto unmark;
+		}
+		r->batch_next = removed;
+		removed = r;
+		size += r->size;
+		if (r->backing == GUESTMEM_BACKING_VMALLOC)
+			vmalloc_bytes += r->size;
 	}
-	i = gm_set_search(old, desc->gpa);
-	if (i < old->count && old->keys[i].gpa <= desc->gpa + desc->size - 1) {
-		ret = -EEXIST;
-		goto unlock;
-	}
-	if (desc->backing == GUESTMEM_BACKING_VMALLOC &&
-	    !gm_vmalloc_fits(gm, desc->size)) {
-		ret = -ENOMEM;
-		goto unlock;
-	}
-	new = gm_set_alloc(old->count + 1, GFP_KERNEL_ACCOUNT);
+	new = gm_set_for_removal(gm, old->count - count);
 	if (!new) {
+		/* Not reached: gm_set_for_removal() has warned. */
 		ret = -ENOMEM;
-		goto unlock;
+		i = count;
+		goto unmark;
 	}
-	r = gm_region_create(desc);
-	if (IS_ERR(r)) {
-		ret = PTR_ERR(r);
-		kvfree(new);
-		goto unlock;
-	}
-	gm_set_copy(new, old, i, false);
-	new->keys[i] = (struct gm_key){ .last = r->last, .gpa = r->gpa,
-					.kaddr = r->kaddr, .region = r };
-	if (r->backing == GUESTMEM_BACKING_USER)
-		new->keys[i].kaddr = (void *)((unsigned long)r->kaddr |
-					      GM_KEY_SRCU);
-	new->total_size = old->total_size + r->size;
-	if (r->backing == GUESTMEM_BACKING_VMALLOC)
-		gm->vmalloc_bytes += r->size;
+	if (count == 1)
+		gm_set_copy(new, old, at, true);
+	else
+		gm_set_sift(new, old);
+	new->total_size = old->total_size - size;
+	gm->vmalloc_bytes -= vmalloc_bytes;
 	gm_publish(gm, old, new);
-	gm_retire(gm, old);
-	gm_pending_trim(gm, new);
-unlock:
+	rcu_gp = gm_retire(gm, old);
+	/*
+	 * Wait for the SRCU readers and faults that may have found the
+	 * regions, the only readers of a USER region's pages; KVM pays the
+	 * same for a memslot change.  RCU-sched readers (the fast paths and
+	 * cached accessors, which check gm->generation, bumped above) only
+	 * reach VMALLOC regions, freed after @rcu_gp ...
+	 */
+	synchronize_srcu_expedited(&gm->srcu);
+	gm_pending_free(gm);
+	/* ... then drop the PTEs the faults installed, before freeing. */
+	for (r = removed; r; r = r->batch_next) {
+		unmap_mapping_pages(&gm->mapping, r->gpa >> PAGE_SHIFT,
+				    r->npages, false);
+		cond_resched();
+	}
 	mutex_unlock(&gm->lock);
+
+	for (i = 0; i < count; i++)
+		trace_guestmem_region_remove(gm->id, regions[i].gpa,
+					     regions[i].size, 0);
+	while (removed) {
+		r = removed;
+		removed = r->batch_next;
+		gm_region_destroy_after_gp(r, rcu_gp);
+	}
+	i = count;
+	goto out;
+
+unmark:
+	for (r = removed; r; r = r->batch_next)
+		r->batch_removed = false;
+	mutex_unlock(&gm->lock);
+	if (i < count)
+		trace_guestmem_region_remove(gm->id, regions[i].gpa,
+					     regions[i].size, ret);
 out:
-	trace_guestmem_region_add(gm->id, desc->gpa, desc->size, desc->backing,
-				  desc->flags, ret);
+	if (index)
+		*index = i;
 	return ret;
 }
-EXPORT_SYMBOL_GPL(guestmem_add_region);
+EXPORT_SYMBOL_GPL(guestmem_remove_regions);
 
 /**
  * guestmem_remove_region - remove a region from a space
@@ -617,65 +895,8 @@ EXPORT_SYMBOL_GPL(guestmem_add_region);
  */
 int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size)
 {
-	struct gm_set *old, *new;
-	unsigned long rcu_gp;
-	struct gm_region *r;
-	unsigned int i;
-	int ret;
+	struct guestmem_region desc = { .gpa = gpa, .size = size };
 
-	if (gm_ref_ro(gm)) {
-		gm = gm_ref(gm);
-		ret = -EBADF;
-		goto out;
-	}
-	if (unlikely(gm_walks_of_current(gm))) {
-		gm_walk_misuse(gm, "a region removal");
-		ret = -EDEADLK;
-		goto out;
-	}
-	mutex_lock(&gm->lock);
-	old = rcu_dereference_protected(gm->set, lockdep_is_held(&gm->lock));
-	i = gm_set_search(old, gpa);
-	if (i >= old->count || old->keys[i].gpa != gpa ||
-	    old->keys[i].region->size != size) {
-		ret = -ENOENT;
-		goto unlock;
-	}
-	r = old->keys[i].region;
-	new = gm_set_for_removal(gm, old->count - 1);
-	if (!new) {
-		/* Not reached: gm_set_for_removal() has warned. */
-		ret = -ENOMEM;
-		goto unlock;
-	}
-	gm_set_copy(new, old, i, true);
-	new->total_size = old->total_size - r->size;
-	if (r->backing == GUESTMEM_BACKING_VMALLOC)
-		gm->vmalloc_bytes -= r->size;
-	gm_publish(gm, old, new);
-	rcu_gp = gm_retire(gm, old);
-	/*
-	 * Wait for the SRCU readers and faults that may have found @r, the
-	 * only readers of a USER region's pages; KVM pays the same for a
-	 * memslot change.  RCU-sched readers (the fast paths and cached
-	 * accessors, which check gm->generation, bumped above) only reach
-	 * VMALLOC regions, freed after @rcu_gp ...
-	 */
-	synchronize_srcu_expedited(&gm->srcu);
-	gm_pending_free(gm);
-	/* ... then drop the PTEs the faults installed, before freeing. */
-	unmap_mapping_pages(&gm->mapping, gpa >> PAGE_SHIFT,
-			    size >> PAGE_SHIFT, false);
-	mutex_unlock(&gm->lock);
-
-	gm_region_destroy_after_gp(r, rcu_gp);
-	trace_guestmem_region_remove(gm->id, gpa, size, 0);
-	return 0;
-
-unlock:
-	mutex_unlock(&gm->lock);
-out:
-	trace_guestmem_region_remove(gm->id, gpa, size, ret);
-	return ret;
+	return guestmem_remove_regions(gm, &desc, 1, NULL);
 }
 EXPORT_SYMBOL_GPL(guestmem_remove_region);

@@ -30,7 +30,8 @@
 
 #define ALL_FEATURES	(GUESTMEM_FEATURE_MMAP | GUESTMEM_FEATURE_BATCH | \
 			 GUESTMEM_FEATURE_ATOMIC | GUESTMEM_FEATURE_FILL_COPY | \
-			 GUESTMEM_FEATURE_DIRTY_LOG)
+			 GUESTMEM_FEATURE_DIRTY_LOG | \
+			 GUESTMEM_FEATURE_REGION_BATCH)
 
 /* Child helpers: exit with the line number of the first failed check. */
 static void drop_to_nobody(void)

@@ -64,6 +64,12 @@ FIELD(guestmem_batch, count, 8, 4);
 FIELD(guestmem_batch, flags, 12, 4);
 FIELD(guestmem_batch, done, 16, 4);
 FIELD(guestmem_batch, reserved, 20, 4);
+SIZE(guestmem_region_batch, 24);
+FIELD(guestmem_region_batch, regions, 0, 8);
+FIELD(guestmem_region_batch, count, 8, 4);
+FIELD(guestmem_region_batch, flags, 12, 4);
+FIELD(guestmem_region_batch, index, 16, 4);
+FIELD(guestmem_region_batch, reserved, 20, 4);
 
 SIZE(guestmem_atomic, 40);
 FIELD(guestmem_atomic, gpa, 0, 8);
@@ -105,6 +111,8 @@ static_assert(GUESTMEM_FEATURE_BATCH == 2, "feature");
 static_assert(GUESTMEM_FEATURE_ATOMIC == 4, "feature");
 static_assert(GUESTMEM_FEATURE_FILL_COPY == 8, "feature");
 static_assert(GUESTMEM_FEATURE_DIRTY_LOG == 16, "feature");
+static_assert(GUESTMEM_FEATURE_REGION_BATCH == 32, "feature");
+static_assert(GUESTMEM_REGION_BATCH_MAX == 4096, "region batch max");
 static_assert(GUESTMEM_IO_PARTIAL == 1, "io flag");
 static_assert(GUESTMEM_OP_READ == 0 && GUESTMEM_OP_WRITE == 1, "ops");
 static_assert(GUESTMEM_BATCH_MAX == 1024, "batch max");
@@ -122,6 +130,9 @@ static_assert(GUESTMEM_GET_INFO == _IOC(R, 0xB9, 0x00, 64), "GET_INFO");
 static_assert(GUESTMEM_ADD_REGION == _IOC(W, 0xB9, 0x10, 48), "ADD_REGION");
 static_assert(GUESTMEM_REMOVE_REGION == _IOC(W, 0xB9, 0x11, 48), "REMOVE");
 static_assert(GUESTMEM_GET_REGIONS == _IOC(RW, 0xB9, 0x12, 16), "GET_REGIONS");
+static_assert(GUESTMEM_ADD_REGIONS == _IOC(RW, 0xB9, 0x13, 24), "ADD_REGIONS");
+static_assert(GUESTMEM_REMOVE_REGIONS == _IOC(RW, 0xB9, 0x14, 24),
+	      "REMOVE_REGIONS");
 static_assert(GUESTMEM_READ == _IOC(RW, 0xB9, 0x20, 40), "READ");
 static_assert(GUESTMEM_WRITE == _IOC(RW, 0xB9, 0x21, 40), "WRITE");
 static_assert(GUESTMEM_BATCH == _IOC(RW, 0xB9, 0x22, 24), "BATCH");
@@ -134,11 +145,12 @@ static const unsigned long known_cmds[] = {
 	GUESTMEM_GET_INFO, GUESTMEM_ADD_REGION, GUESTMEM_REMOVE_REGION,
 	GUESTMEM_GET_REGIONS, GUESTMEM_READ, GUESTMEM_WRITE, GUESTMEM_BATCH,
 	GUESTMEM_ATOMIC, GUESTMEM_FILL, GUESTMEM_COPY, GUESTMEM_GET_DIRTY_LOG,
+	GUESTMEM_ADD_REGIONS, GUESTMEM_REMOVE_REGIONS,
 };
 
 #define ALL_FEATURES (GUESTMEM_FEATURE_MMAP | GUESTMEM_FEATURE_BATCH |	\
 		      GUESTMEM_FEATURE_ATOMIC | GUESTMEM_FEATURE_FILL_COPY | \
-		      GUESTMEM_FEATURE_DIRTY_LOG)
+		      GUESTMEM_FEATURE_DIRTY_LOG | GUESTMEM_FEATURE_REGION_BATCH)
 
 static bool is_known(unsigned long cmd)
 {
@@ -297,6 +309,8 @@ TEST(feature_bits_match_ioctls)
 		{ GUESTMEM_FEATURE_FILL_COPY, GUESTMEM_FILL },
 		{ GUESTMEM_FEATURE_FILL_COPY, GUESTMEM_COPY },
 		{ GUESTMEM_FEATURE_DIRTY_LOG, GUESTMEM_GET_DIRTY_LOG },
+		{ GUESTMEM_FEATURE_REGION_BATCH, GUESTMEM_ADD_REGIONS },
+		{ GUESTMEM_FEATURE_REGION_BATCH, GUESTMEM_REMOVE_REGIONS },
 	};
 	struct guestmem_info info;
 	unsigned int i;

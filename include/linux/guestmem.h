@@ -34,6 +34,12 @@ void guestmem_put(struct guestmem *gm);
 
 int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *region);
 int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size);
+int guestmem_add_regions(struct guestmem *gm,
+			 const struct guestmem_region *regions,
+			 unsigned int count, unsigned int *index);
+int guestmem_remove_regions(struct guestmem *gm,
+			    const struct guestmem_region *regions,
+			    unsigned int count, unsigned int *index);
 u64 guestmem_generation(struct guestmem *gm);
 
 int guestmem_read(struct guestmem *gm, u64 gpa, void *buf, size_t len);

@@ -114,7 +114,7 @@ static void op_get_info(void)
 		violation("GET_INFO: generation %llu, model %llu (one per add/remove)",
 			  (unsigned long long)info.generation,
 			  (unsigned long long)sp[s].gen);
-	if (info.features & ~0x1fULL)
+	if (info.features & ~0x3fULL)
 		violation("unknown feature bits %#llx",
 			  (unsigned long long)info.features);
 	for (i = 0; i < 4; i++)
@@ -1091,7 +1091,8 @@ static void op_unknown_ioctl(void)
 		GUESTMEM_GET_INFO, GUESTMEM_ADD_REGION, GUESTMEM_REMOVE_REGION,
 		GUESTMEM_GET_REGIONS, GUESTMEM_READ, GUESTMEM_WRITE,
 		GUESTMEM_BATCH, GUESTMEM_ATOMIC, GUESTMEM_FILL, GUESTMEM_COPY,
-		GUESTMEM_GET_DIRTY_LOG,
+		GUESTMEM_GET_DIRTY_LOG, GUESTMEM_ADD_REGIONS,
+		GUESTMEM_REMOVE_REGIONS,
 	};
 	int slot = pick_slot(), ret;
 	unsigned long cmd;

@@ -58,11 +58,41 @@ struct guestmem_region_list {
 	__u64 regions;
 };
 
+/**
+ * struct guestmem_region_batch - argument of %GUESTMEM_ADD_REGIONS and
+ *	%GUESTMEM_REMOVE_REGIONS
+ * @regions: user pointer to an array of @count &struct guestmem_region
+ *	(for a removal, each entry is matched on @gpa and @size alone, as by
+ *	%GUESTMEM_REMOVE_REGION, and its @reserved must be zero)
+ * @count: number of entries, at most %GUESTMEM_REGION_BATCH_MAX; 0 succeeds
+ * @flags: must be 0
+ * @index: out: the index of the entry that failed the call; @count if the
+ *	call succeeded or failed as a whole (@flags, @reserved or @count
+ *	invalid, @regions unreadable, no memory for the new region set).
+ *	Entries are checked in order, each against the space and the entries
+ *	before it, with the errors of the single-region ioctl; a call that
+ *	fails changes nothing.
+ * @reserved: must be zero
+ *
+ * All entries take effect at once: readers see the space before the call
+ * or after it, never a part of it.
+ */
+struct guestmem_region_batch {
+	__u64 regions;
+	__u32 count;
+	__u32 flags;
+	__u32 index;
+	__u32 reserved;
+};
+
+#define GUESTMEM_REGION_BATCH_MAX	4096
+
 #define GUESTMEM_FEATURE_MMAP		_BITULL(0)
 #define GUESTMEM_FEATURE_BATCH		_BITULL(1)
 #define GUESTMEM_FEATURE_ATOMIC		_BITULL(2)
 #define GUESTMEM_FEATURE_FILL_COPY	_BITULL(3)
 #define GUESTMEM_FEATURE_DIRTY_LOG	_BITULL(4)
+#define GUESTMEM_FEATURE_REGION_BATCH	_BITULL(5)
 
 /**
  * struct guestmem_info - result of %GUESTMEM_GET_INFO
@@ -225,6 +255,8 @@ struct guestmem_dirty_log {
 #define GUESTMEM_ADD_REGION	_IOW(0xB9, 0x10, struct guestmem_region)
 #define GUESTMEM_REMOVE_REGION	_IOW(0xB9, 0x11, struct guestmem_region)
 #define GUESTMEM_GET_REGIONS	_IOWR(0xB9, 0x12, struct guestmem_region_list)
+#define GUESTMEM_ADD_REGIONS	_IOWR(0xB9, 0x13, struct guestmem_region_batch)
+#define GUESTMEM_REMOVE_REGIONS	_IOWR(0xB9, 0x14, struct guestmem_region_batch)
 #define GUESTMEM_READ		_IOWR(0xB9, 0x20, struct guestmem_io)
 #define GUESTMEM_WRITE		_IOWR(0xB9, 0x21, struct guestmem_io)
 #define GUESTMEM_BATCH		_IOWR(0xB9, 0x22, struct guestmem_batch)
