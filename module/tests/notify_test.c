@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests of guestmem's device notifier (module/notify.c), built as
- * guestmem_kunit_notify.ko.  The eventfd paths need files a test module
- * cannot open; they are covered by the kselftests of the samples.  These
- * cover what unbind promises: no run of the device's work after it
- * returns, even when the work queues itself again (as a device bounding the
- * length of one run does).
+ * KUnit suite guestmem_notify: guestmem's device notifier (module/notify.c).
+ * The eventfd paths need files a test module cannot open; they are covered
+ * by the kselftests of the samples.  These cover what unbind promises: no
+ * run of the device's work after it returns, even when the work queues
+ * itself again (as a device bounding the length of one run does).
  */
 #include <kunit/test.h>
 #include <linux/atomic.h>
@@ -60,7 +59,7 @@ static void gmn_dev_quiesce(struct gmn_dev *d)
 }
 
 /* A work that kicks itself stops for good at unbind. */
-static void gmn_unbind_stops_requeue(struct kunit *test)
+static void guestmem_test_notify_unbind_stops_requeue(struct kunit *test)
 {
 	struct gmn_dev *d = gmn_dev_create(test);
 	int round, runs;
@@ -83,7 +82,7 @@ static void gmn_unbind_stops_requeue(struct kunit *test)
 }
 
 /* After unbind, an explicit kick runs the work again, once per kick. */
-static void gmn_kick_after_unbind(struct kunit *test)
+static void guestmem_test_notify_kick_after_unbind(struct kunit *test)
 {
 	struct gmn_dev *d = gmn_dev_create(test);
 
@@ -98,7 +97,7 @@ static void gmn_kick_after_unbind(struct kunit *test)
 }
 
 /* A bind of nothing queues no run; binding a non-eventfd is -EINVAL. */
-static void gmn_bind_args(struct kunit *test)
+static void guestmem_test_notify_bind_args(struct kunit *test)
 {
 	struct gmn_dev *d = gmn_dev_create(test);
 
@@ -110,19 +109,16 @@ static void gmn_bind_args(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&d->runs), 0);
 }
 
-static struct kunit_case gmn_test_cases[] = {
-	KUNIT_CASE(gmn_unbind_stops_requeue),
-	KUNIT_CASE(gmn_kick_after_unbind),
-	KUNIT_CASE(gmn_bind_args),
+static struct kunit_case guestmem_notify_cases[] = {
+	KUNIT_CASE(guestmem_test_notify_unbind_stops_requeue),
+	KUNIT_CASE(guestmem_test_notify_kick_after_unbind),
+	KUNIT_CASE(guestmem_test_notify_bind_args),
 	{}
 };
 
-static struct kunit_suite gmn_suite = {
-	.name = "guestmem_notifier",
-	.test_cases = gmn_test_cases,
+static struct kunit_suite guestmem_notify_suite = {
+	.name = "guestmem_notify",
+	.test_cases = guestmem_notify_cases,
 };
 
-kunit_test_suites(&gmn_suite);
-
-MODULE_DESCRIPTION("KUnit tests for guestmem's device notifier");
-MODULE_LICENSE("GPL");
+kunit_test_suite(guestmem_notify_suite);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests of guestmem's split virtqueue (module/virtqueue.c), built as
- * guestmem_kunit_virtqueue.ko.
+ * KUnit suite guestmem_virtqueue: guestmem's split virtqueue
+ * (module/virtqueue.c).
  *
- * Layout of every test's space (pages from GMV_BASE):
+ * Layout of every test's space (pages from GMT_BASE):
  *
  *   [ 0, 16) R0 VMALLOC: desc table at page 0, avail ring at page 1, used
  *            ring at page 2, indirect tables at page 3, buffers from page 4
@@ -20,18 +20,17 @@
 #include <uapi/linux/virtio_ring.h>
 #include <linux/guestmem.h>
 #include <linux/guestmem_device.h>
+#include "helpers.h"
 
-#define GMV_BASE	((u64)SZ_1G)
-#define GMV_P(n)	(GMV_BASE + (u64)(n) * PAGE_SIZE)
 #define GMV_NUM		8U
-#define GMV_DESC	GMV_P(0)
-#define GMV_AVAIL	GMV_P(1)
-#define GMV_USED	GMV_P(2)
-#define GMV_IND		GMV_P(3)
-#define GMV_DATA	GMV_P(4)
-#define GMV_BOUNDARY	GMV_P(16)
-#define GMV_HOLE	GMV_P(24)
-#define GMV_RO		GMV_P(32)
+#define GMV_DESC	GMT_P(0)
+#define GMV_AVAIL	GMT_P(1)
+#define GMV_USED	GMT_P(2)
+#define GMV_IND		GMT_P(3)
+#define GMV_DATA	GMT_P(4)
+#define GMV_BOUNDARY	GMT_P(16)
+#define GMV_HOLE	GMT_P(24)
+#define GMV_RO		GMT_P(32)
 
 #define N	VRING_DESC_F_NEXT
 #define W	VRING_DESC_F_WRITE
@@ -52,27 +51,9 @@ struct gmv_ctx {
 	u16 avail_idx;
 };
 
-static void gmv_put(void *gm)
-{
-	guestmem_put(gm);
-}
-
 static void gmv_vq_destroy(void *vq)
 {
 	guestmem_vq_destroy(vq);
-}
-
-static void gmv_add(struct kunit *test, struct guestmem *gm, unsigned int first,
-		    unsigned int pages, u32 flags)
-{
-	struct guestmem_region r = {
-		.gpa = GMV_P(first),
-		.size = (u64)pages * PAGE_SIZE,
-		.backing = GUESTMEM_BACKING_VMALLOC,
-		.flags = flags,
-	};
-
-	KUNIT_ASSERT_EQ(test, guestmem_add_region(gm, &r), 0);
 }
 
 /* The space of the layout above and a queue of GMV_NUM entries on it. */
@@ -82,12 +63,10 @@ static struct gmv_ctx *gmv_setup(struct kunit *test, u64 features, u64 desc,
 	struct gmv_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
-	ctx->gm = guestmem_create();
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->gm);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gmv_put, ctx->gm), 0);
-	gmv_add(test, ctx->gm, 0, 16, 0);
-	gmv_add(test, ctx->gm, 16, 4, 0);
-	gmv_add(test, ctx->gm, 32, 2, GUESTMEM_REGION_READONLY);
+	ctx->gm = gmt_create(test);
+	KUNIT_ASSERT_EQ(test, gmt_add_pages(ctx->gm, 0, 16, 0), 0);
+	KUNIT_ASSERT_EQ(test, gmt_add_pages(ctx->gm, 16, 4, 0), 0);
+	KUNIT_ASSERT_EQ(test, gmt_add_pages(ctx->gm, 32, 2, GUESTMEM_REGION_READONLY), 0);
 	KUNIT_ASSERT_EQ(test, guestmem_vq_init(&ctx->vq, ctx->gm, GMV_NUM,
 					       features, desc, avail, used), 0);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gmv_vq_destroy,
@@ -151,7 +130,7 @@ static void gmv_expect_seg(struct kunit *test, const struct guestmem_vq_seg *s,
 }
 
 /* Two readable buffers (one across R0/R1) and a writable one; echo them. */
-static void gmv_direct_chain(struct kunit *test)
+static void guestmem_test_virtqueue_direct_chain(struct kunit *test)
 {
 	struct gmv_ctx *ctx = gmv_std(test, 0);
 	struct guestmem_vq_chain c;
@@ -202,7 +181,7 @@ static void gmv_direct_chain(struct kunit *test)
 }
 
 /* A direct descriptor, then an indirect table (out of order inside). */
-static void gmv_indirect_chain(struct kunit *test)
+static void guestmem_test_virtqueue_indirect_chain(struct kunit *test)
 {
 	struct gmv_ctx *ctx = gmv_std(test, FI);
 	struct guestmem_vq_chain c;
@@ -246,7 +225,7 @@ static void gmv_indirect_chain(struct kunit *test)
 }
 
 /* The 16-bit indices wrap: avail and used entries go on in ring order. */
-static void gmv_wrap(struct kunit *test)
+static void guestmem_test_virtqueue_wrap(struct kunit *test)
 {
 	struct gmv_ctx *ctx = gmv_std(test, 0);
 	struct guestmem_vq_chain c;
@@ -282,7 +261,7 @@ static void gmv_wrap(struct kunit *test)
 }
 
 /* Without EVENT_IDX: VRING_AVAIL_F_NO_INTERRUPT and VRING_USED_F_NO_NOTIFY. */
-static void gmv_flags_notify(struct kunit *test)
+static void guestmem_test_virtqueue_flags_notify(struct kunit *test)
 {
 	struct gmv_ctx *ctx = gmv_std(test, 0);
 	struct guestmem_vq_chain c;
@@ -313,7 +292,7 @@ static void gmv_flags_notify(struct kunit *test)
 }
 
 /* EVENT_IDX: used_event suppresses interrupts, avail_event is published. */
-static void gmv_event_idx(struct kunit *test)
+static void guestmem_test_virtqueue_event_idx(struct kunit *test)
 {
 	struct gmv_ctx *ctx = gmv_std(test, FE);
 	const u64 used_event = GMV_AVAIL + 4 + 2 * GMV_NUM;
@@ -359,7 +338,7 @@ static void gmv_event_idx(struct kunit *test)
 }
 
 /* Buffers in holes and READONLY regions fail per request, not the queue. */
-static void gmv_buffer_faults(struct kunit *test)
+static void guestmem_test_virtqueue_buffer_faults(struct kunit *test)
 {
 	struct gmv_ctx *ctx = gmv_std(test, 0);
 	struct guestmem_vq_chain c;
@@ -370,7 +349,7 @@ static void gmv_buffer_faults(struct kunit *test)
 	gmv_write_desc(test, ctx, GMV_DESC, 1,
 		       &(struct gmv_desc){ GMV_RO, 8, W | N, 2 });
 	gmv_write_desc(test, ctx, GMV_DESC, 2,
-		       &(struct gmv_desc){ GMV_P(20) - 4, 8, W, 0 });
+		       &(struct gmv_desc){ GMT_P(20) - 4, 8, W, 0 });
 	gmv_avail(test, ctx, 0);
 	KUNIT_ASSERT_EQ(test, guestmem_vq_pop(&ctx->vq, &c), 1);
 	KUNIT_EXPECT_EQ(test, guestmem_vq_chain_read(&ctx->vq, &c, 0, buf, 8),
@@ -380,14 +359,14 @@ static void gmv_buffer_faults(struct kunit *test)
 	/* Exact: the buffer running into the hole is left untouched. */
 	KUNIT_EXPECT_EQ(test, guestmem_vq_chain_write(&ctx->vq, &c, 8, buf, 8),
 			-ENXIO);
-	KUNIT_ASSERT_EQ(test, guestmem_read(ctx->gm, GMV_P(20) - 4, buf, 4), 0);
+	KUNIT_ASSERT_EQ(test, guestmem_read(ctx->gm, GMT_P(20) - 4, buf, 4), 0);
 	KUNIT_EXPECT_NULL(test, memchr_inv(buf, 0, 4));
 	KUNIT_EXPECT_EQ(test, guestmem_vq_push(&ctx->vq, c.head, 0), 0);
 	KUNIT_EXPECT_EQ(test, guestmem_vq_broken(&ctx->vq), 0);
 }
 
 /* A used ring in a READONLY region breaks the queue at the first push. */
-static void gmv_used_readonly(struct kunit *test)
+static void guestmem_test_virtqueue_used_readonly(struct kunit *test)
 {
 	struct gmv_ctx *ctx = gmv_setup(test, 0, GMV_DESC, GMV_AVAIL, GMV_RO);
 	struct guestmem_vq_chain c;
@@ -403,7 +382,7 @@ static void gmv_used_readonly(struct kunit *test)
 }
 
 /* guestmem_vq_init() checks its arguments. */
-static void gmv_init_args(struct kunit *test)
+static void guestmem_test_virtqueue_init_args(struct kunit *test)
 {
 	struct guestmem *gm = guestmem_create();
 	struct guestmem_vq vq;
@@ -490,8 +469,8 @@ static const struct gmv_case gmv_cases[] = {
 	  .features = FI, .ndesc = 1, .desc = { D(GMV_HOLE, 32, I, 0) },
 	  .err = -ENXIO },
 	{ .name = "indirect table running into a hole",
-	  .features = FI, .ndesc = 1, .desc = { D(GMV_P(20) - 16, 32, I, 0) },
-	  .ind_gpa = GMV_P(20) - 16, .nind = 1, .ind = { D(BUF, 1, N, 1) },
+	  .features = FI, .ndesc = 1, .desc = { D(GMT_P(20) - 16, 32, I, 0) },
+	  .ind_gpa = GMT_P(20) - 16, .nind = 1, .ind = { D(BUF, 1, N, 1) },
 	  .err = -ENXIO },
 	{ .name = "indirect table naming itself (nested indirect)",
 	  .features = FI, .ndesc = 1, .desc = { D(GMV_IND, 32, I, 0) },
@@ -542,14 +521,9 @@ static const struct gmv_case gmv_cases[] = {
 	  .avail_gpa = GMV_HOLE, .err = -ENXIO },
 };
 
-static void gmv_case_desc(const struct gmv_case *t, char *desc)
-{
-	strscpy(desc, t->name, KUNIT_PARAM_DESC_SIZE);
-}
+KUNIT_ARRAY_PARAM_DESC(virtqueue_malformed, gmv_cases, name);
 
-KUNIT_ARRAY_PARAM(gmv_malformed, gmv_cases, gmv_case_desc);
-
-static void gmv_malformed_ring(struct kunit *test)
+static void guestmem_test_virtqueue_malformed_ring(struct kunit *test)
 {
 	const struct gmv_case *t = test->param_value;
 	u64 desc = t->desc_gpa ?: GMV_DESC;
@@ -589,29 +563,21 @@ static void gmv_malformed_ring(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, guestmem_vq_pop(&ctx->vq, &c), 1);
 }
 
-static void gmv_fput(void *file)
-{
-	fput(file);
-}
-
 /*
  * A read-only reference (a /dev/guestmem file opened O_RDONLY) cannot
  * write the used ring: -EBADF at init, not a queue that breaks with -EBADF
  * at its first push.
  */
-static void gmv_init_readonly_ref(struct kunit *test)
+static void guestmem_test_virtqueue_init_readonly_ref(struct kunit *test)
 {
 	struct guestmem_vq vq;
 	struct guestmem *ro;
 	struct file *file;
 
-	file = filp_open("/dev/guestmem", O_RDONLY, 0);
-	if (IS_ERR(file))
-		kunit_skip(test, "cannot open /dev/guestmem: %ld", PTR_ERR(file));
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gmv_fput, file), 0);
+	file = gmt_open_dev(test, O_RDONLY);
 	ro = guestmem_get_file(file);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ro);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gmv_put, ro), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gmt_put_action, ro), 0);
 	KUNIT_EXPECT_EQ(test, guestmem_write(ro, 0, NULL, 0), -EBADF);
 
 	KUNIT_EXPECT_EQ(test, guestmem_vq_init(&vq, ro, GMV_NUM, 0, GMV_DESC,
@@ -649,10 +615,10 @@ static void gmv_write_chain_table(struct kunit *test, struct gmv_ctx *ctx,
  * builds one when total_sg > num: served, up to GUESTMEM_VQ_MAX_SEGS
  * buffers in the chain; one more is -E2BIG.
  */
-static void gmv_indirect_longer_than_queue(struct kunit *test)
+static void guestmem_test_virtqueue_indirect_longer_than_queue(struct kunit *test)
 {
 	struct gmv_ctx *ctx = gmv_std(test, FI);
-	const u64 table = GMV_P(5);	/* up to 4 pages */
+	const u64 table = GMT_P(5);	/* up to 4 pages */
 	const unsigned int max = GUESTMEM_VQ_MAX_SEGS;
 	struct guestmem_vq_chain c;
 
@@ -689,27 +655,25 @@ static void gmv_indirect_longer_than_queue(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, guestmem_vq_broken(&ctx->vq), -E2BIG);
 }
 
-static struct kunit_case gmv_test_cases[] = {
-	KUNIT_CASE(gmv_init_args),
-	KUNIT_CASE(gmv_init_readonly_ref),
-	KUNIT_CASE(gmv_indirect_longer_than_queue),
-	KUNIT_CASE(gmv_direct_chain),
-	KUNIT_CASE(gmv_indirect_chain),
-	KUNIT_CASE(gmv_wrap),
-	KUNIT_CASE(gmv_flags_notify),
-	KUNIT_CASE(gmv_event_idx),
-	KUNIT_CASE(gmv_buffer_faults),
-	KUNIT_CASE(gmv_used_readonly),
-	KUNIT_CASE_PARAM(gmv_malformed_ring, gmv_malformed_gen_params),
+static struct kunit_case guestmem_virtqueue_cases[] = {
+	KUNIT_CASE(guestmem_test_virtqueue_init_args),
+	KUNIT_CASE(guestmem_test_virtqueue_init_readonly_ref),
+	KUNIT_CASE(guestmem_test_virtqueue_indirect_longer_than_queue),
+	KUNIT_CASE(guestmem_test_virtqueue_direct_chain),
+	KUNIT_CASE(guestmem_test_virtqueue_indirect_chain),
+	KUNIT_CASE(guestmem_test_virtqueue_wrap),
+	KUNIT_CASE(guestmem_test_virtqueue_flags_notify),
+	KUNIT_CASE(guestmem_test_virtqueue_event_idx),
+	KUNIT_CASE(guestmem_test_virtqueue_buffer_faults),
+	KUNIT_CASE(guestmem_test_virtqueue_used_readonly),
+	KUNIT_CASE_PARAM(guestmem_test_virtqueue_malformed_ring,
+			 virtqueue_malformed_gen_params),
 	{}
 };
 
-static struct kunit_suite gmv_suite = {
+static struct kunit_suite guestmem_virtqueue_suite = {
 	.name = "guestmem_virtqueue",
-	.test_cases = gmv_test_cases,
+	.test_cases = guestmem_virtqueue_cases,
 };
 
-kunit_test_suites(&gmv_suite);
-
-MODULE_DESCRIPTION("KUnit tests for guestmem's split virtqueue");
-MODULE_LICENSE("GPL");
+kunit_test_suite(guestmem_virtqueue_suite);
