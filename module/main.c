@@ -143,6 +143,127 @@ GM_CHECK_OFFSET(guestmem_dirty_log, bitmap, 16);
 GM_CHECK_OFFSET(guestmem_dirty_log, flags, 24);
 GM_CHECK_OFFSET(guestmem_dirty_log, reserved, 28);
 
+/*
+ * The size of every field too: with the offsets above, the fields lie back
+ * to back, with no implicit padding, the same for 32-bit and 64-bit user
+ * space.  Then the ioctl numbers (type 0xB9, number, direction, size) and
+ * the constants.  (selftests/guestmem_basic_test.c checks them again, as
+ * user space compiles the header.)
+ */
+#define GM_CHECK_SIZEOF(type, field, size) \
+	static_assert(sizeof_field(struct type, field) == (size))
+
+GM_CHECK_SIZEOF(guestmem_region, gpa, 8);
+GM_CHECK_SIZEOF(guestmem_region, size, 8);
+GM_CHECK_SIZEOF(guestmem_region, user_addr, 8);
+GM_CHECK_SIZEOF(guestmem_region, backing, 4);
+GM_CHECK_SIZEOF(guestmem_region, flags, 4);
+GM_CHECK_SIZEOF(guestmem_region, reserved, 16);
+GM_CHECK_OFFSET(guestmem_region, reserved[1], 40);
+GM_CHECK_SIZEOF(guestmem_region, reserved[1], 8);
+GM_CHECK_SIZEOF(guestmem_region_list, count, 4);
+GM_CHECK_SIZEOF(guestmem_region_list, reserved, 4);
+GM_CHECK_SIZEOF(guestmem_region_list, regions, 8);
+GM_CHECK_SIZEOF(guestmem_info, api_version, 4);
+GM_CHECK_SIZEOF(guestmem_info, num_regions, 4);
+GM_CHECK_SIZEOF(guestmem_info, total_size, 8);
+GM_CHECK_SIZEOF(guestmem_info, generation, 8);
+GM_CHECK_SIZEOF(guestmem_info, features, 8);
+GM_CHECK_SIZEOF(guestmem_info, reserved, 32);
+GM_CHECK_OFFSET(guestmem_info, reserved[3], 56);
+GM_CHECK_SIZEOF(guestmem_info, reserved[3], 8);
+GM_CHECK_SIZEOF(guestmem_io, gpa, 8);
+GM_CHECK_SIZEOF(guestmem_io, len, 8);
+GM_CHECK_SIZEOF(guestmem_io, buf, 8);
+GM_CHECK_SIZEOF(guestmem_io, flags, 4);
+GM_CHECK_SIZEOF(guestmem_io, reserved, 4);
+GM_CHECK_SIZEOF(guestmem_io, done, 8);
+GM_CHECK_SIZEOF(guestmem_batch_op, op, 4);
+GM_CHECK_SIZEOF(guestmem_batch_op, flags, 4);
+GM_CHECK_SIZEOF(guestmem_batch_op, gpa, 8);
+GM_CHECK_SIZEOF(guestmem_batch_op, len, 8);
+GM_CHECK_SIZEOF(guestmem_batch_op, buf, 8);
+GM_CHECK_SIZEOF(guestmem_batch, ops, 8);
+GM_CHECK_SIZEOF(guestmem_batch, count, 4);
+GM_CHECK_SIZEOF(guestmem_batch, flags, 4);
+GM_CHECK_SIZEOF(guestmem_batch, done, 4);
+GM_CHECK_SIZEOF(guestmem_batch, reserved, 4);
+GM_CHECK_SIZEOF(guestmem_region_batch, regions, 8);
+GM_CHECK_SIZEOF(guestmem_region_batch, count, 4);
+GM_CHECK_SIZEOF(guestmem_region_batch, flags, 4);
+GM_CHECK_SIZEOF(guestmem_region_batch, index, 4);
+GM_CHECK_SIZEOF(guestmem_region_batch, reserved, 4);
+GM_CHECK_SIZEOF(guestmem_atomic, gpa, 8);
+GM_CHECK_SIZEOF(guestmem_atomic, value, 8);
+GM_CHECK_SIZEOF(guestmem_atomic, expected, 8);
+GM_CHECK_SIZEOF(guestmem_atomic, size, 4);
+GM_CHECK_SIZEOF(guestmem_atomic, op, 4);
+GM_CHECK_SIZEOF(guestmem_atomic, flags, 4);
+GM_CHECK_SIZEOF(guestmem_atomic, reserved, 4);
+GM_CHECK_SIZEOF(guestmem_fill, gpa, 8);
+GM_CHECK_SIZEOF(guestmem_fill, len, 8);
+GM_CHECK_SIZEOF(guestmem_fill, value, 4);
+GM_CHECK_SIZEOF(guestmem_fill, flags, 4);
+GM_CHECK_SIZEOF(guestmem_copy, dst, 8);
+GM_CHECK_SIZEOF(guestmem_copy, src, 8);
+GM_CHECK_SIZEOF(guestmem_copy, len, 8);
+GM_CHECK_SIZEOF(guestmem_copy, flags, 4);
+GM_CHECK_SIZEOF(guestmem_copy, reserved, 4);
+GM_CHECK_SIZEOF(guestmem_dirty_log, gpa, 8);
+GM_CHECK_SIZEOF(guestmem_dirty_log, size, 8);
+GM_CHECK_SIZEOF(guestmem_dirty_log, bitmap, 8);
+GM_CHECK_SIZEOF(guestmem_dirty_log, flags, 4);
+GM_CHECK_SIZEOF(guestmem_dirty_log, reserved, 4);
+
+#define GM_CHECK_IOCTL(cmd, dir, nr, size) \
+	static_assert((cmd) == _IOC(dir, 0xB9, nr, size))
+
+GM_CHECK_IOCTL(GUESTMEM_GET_INFO, _IOC_READ, 0x00, 64);
+GM_CHECK_IOCTL(GUESTMEM_ADD_REGION, _IOC_WRITE, 0x10, 48);
+GM_CHECK_IOCTL(GUESTMEM_REMOVE_REGION, _IOC_WRITE, 0x11, 48);
+GM_CHECK_IOCTL(GUESTMEM_GET_REGIONS, _IOC_READ | _IOC_WRITE, 0x12, 16);
+GM_CHECK_IOCTL(GUESTMEM_ADD_REGIONS, _IOC_READ | _IOC_WRITE, 0x13, 24);
+GM_CHECK_IOCTL(GUESTMEM_REMOVE_REGIONS, _IOC_READ | _IOC_WRITE, 0x14, 24);
+GM_CHECK_IOCTL(GUESTMEM_READ, _IOC_READ | _IOC_WRITE, 0x20, 40);
+GM_CHECK_IOCTL(GUESTMEM_WRITE, _IOC_READ | _IOC_WRITE, 0x21, 40);
+GM_CHECK_IOCTL(GUESTMEM_BATCH, _IOC_READ | _IOC_WRITE, 0x22, 24);
+GM_CHECK_IOCTL(GUESTMEM_ATOMIC, _IOC_READ | _IOC_WRITE, 0x23, 40);
+GM_CHECK_IOCTL(GUESTMEM_FILL, _IOC_WRITE, 0x24, 24);
+GM_CHECK_IOCTL(GUESTMEM_COPY, _IOC_WRITE, 0x25, 32);
+GM_CHECK_IOCTL(GUESTMEM_GET_DIRTY_LOG, _IOC_READ | _IOC_WRITE, 0x30, 32);
+
+static_assert(GUESTMEM_API_VERSION == 1);
+static_assert(GUESTMEM_BACKING_VMALLOC == 0);
+static_assert(GUESTMEM_BACKING_USER == 1);
+static_assert(GUESTMEM_REGION_READONLY == 1U);
+static_assert(GUESTMEM_REGION_DIRTY_LOG == 2U);
+static_assert(GUESTMEM_FEATURE_MMAP == 1ULL);
+static_assert(GUESTMEM_FEATURE_BATCH == 2ULL);
+static_assert(GUESTMEM_FEATURE_ATOMIC == 4ULL);
+static_assert(GUESTMEM_FEATURE_FILL_COPY == 8ULL);
+static_assert(GUESTMEM_FEATURE_DIRTY_LOG == 16ULL);
+static_assert(GUESTMEM_FEATURE_REGION_BATCH == 32ULL);
+/* 64-bit constants, so that ~FEATURE masks the whole __u64. */
+static_assert(sizeof(GUESTMEM_FEATURE_MMAP) == 8);
+static_assert(sizeof(GUESTMEM_FEATURE_BATCH) == 8);
+static_assert(sizeof(GUESTMEM_FEATURE_ATOMIC) == 8);
+static_assert(sizeof(GUESTMEM_FEATURE_FILL_COPY) == 8);
+static_assert(sizeof(GUESTMEM_FEATURE_DIRTY_LOG) == 8);
+static_assert(sizeof(GUESTMEM_FEATURE_REGION_BATCH) == 8);
+static_assert(GUESTMEM_IO_PARTIAL == 1U);
+static_assert(GUESTMEM_OP_READ == 0);
+static_assert(GUESTMEM_OP_WRITE == 1);
+static_assert(GUESTMEM_BATCH_MAX == 1024);
+static_assert(GUESTMEM_REGION_BATCH_MAX == 4096);
+static_assert(GUESTMEM_ATOMIC_LOAD == 0);
+static_assert(GUESTMEM_ATOMIC_STORE == 1);
+static_assert(GUESTMEM_ATOMIC_XCHG == 2);
+static_assert(GUESTMEM_ATOMIC_CMPXCHG == 3);
+static_assert(GUESTMEM_ATOMIC_FETCH_ADD == 4);
+static_assert(GUESTMEM_ATOMIC_FETCH_OR == 5);
+static_assert(GUESTMEM_ATOMIC_FETCH_AND == 6);
+static_assert(GUESTMEM_DIRTY_LOG_CLEAR == 1U);
+
 /* Frees removed VMALLOC regions after an RCU grace period (region.c). */
 struct workqueue_struct *gm_free_wq;
 
