@@ -197,7 +197,7 @@ static size_t gm_actor_memcpy_to_guest(void *kaddr, size_t len, u64 offset,
  * @buf: kernel buffer
  * @len: bytes, at most GM_FAST_KERNEL_MAX, non-zero
  * @write: true to write guest memory
- * @hint_hit: out: as for gm_access_fast()
+ * @hint_hit: as for gm_access_fast()
  *
  * Out of line: the price of the SRCU read section is paid only for the
  * regions whose memory is not the module's own.
@@ -218,16 +218,15 @@ int gm_access_fast_srcu(struct guestmem *gm, u64 gpa, void *buf, size_t len,
 static noinline int gm_access_kernel(struct guestmem *gm, u64 gpa, void *buf,
 				     size_t len, bool write, int fast)
 {
-	bool hint_hit;
 	u64 done;
 
 	if (len && len <= GM_FAST_KERNEL_MAX) {
 		if (fast == GM_FAST_SRCU)
 			fast = gm_access_fast_srcu(gm, gpa, buf, len, write,
-						   &hint_hit);
+						   NULL);
 		else
 			fast = gm_access_fast_search(gm, gpa, buf, len, write,
-						     &hint_hit);
+						     NULL);
 		if (fast == GM_FAST_DONE)
 			return 0;
 	}
@@ -251,12 +250,11 @@ static noinline int gm_access_kernel(struct guestmem *gm, u64 gpa, void *buf,
 int guestmem_read(struct guestmem *gm, u64 gpa, void *buf, size_t len)
 {
 	int fast = GM_FAST_SLOW;
-	bool hint_hit;
 
 	gm = gm_ref(gm);
 	if (likely(len && len <= GM_FAST_KERNEL_MAX)) {
 		fast = gm_access_fast(gm, gpa, buf, len, false, false, false,
-				      &hint_hit);
+				      NULL);
 		if (likely(fast == GM_FAST_DONE))
 			return 0;
 	}
@@ -282,13 +280,12 @@ EXPORT_SYMBOL_GPL(guestmem_read);
 int guestmem_write(struct guestmem *gm, u64 gpa, const void *buf, size_t len)
 {
 	int fast = GM_FAST_SLOW;
-	bool hint_hit;
 
 	if (unlikely(gm_ref_ro(gm)))
 		return -EBADF;
 	if (likely(len && len <= GM_FAST_KERNEL_MAX)) {
 		fast = gm_access_fast(gm, gpa, (void *)buf, len, true, false,
-				      false, &hint_hit);
+				      false, NULL);
 		if (likely(fast == GM_FAST_DONE))
 			return 0;
 	}

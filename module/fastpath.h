@@ -15,48 +15,125 @@
 #include <linux/uaccess.h>
 #include "internal.h"
 
+/* Which side of gm_copy_sized() is user memory, if any. */
+enum gm_copy_side {
+	GM_COPY_KERNEL,		/* neither: a memcpy() */
+	GM_COPY_FROM_USER,	/* @src */
+	GM_COPY_TO_USER,	/* @dst */
+};
+
 /*
- * Copy a small piece: the sizes of scalars and guest objects become plain
- * loads and stores instead of a call to memcpy().
+ * In gm_copy_sized() alone, whose variables it uses: move the @type at
+ * byte off of src to dst, the user side with one unsafe_get_user() or
+ * unsafe_put_user() (which jumps to fault when it faults), a kernel side
+ * with a memcpy() of constant size, which is a plain load or store.
  */
-static __always_inline void gm_copy_small(void *dst, const void *src,
-					  size_t len)
+#define gm_move_sized(type)						\
+do {									\
+	type __v;							\
+									\
+	if (side == GM_COPY_FROM_USER)					\
+		unsafe_get_user(__v, (const type __user __force *)(src + off), \
+				fault);					\
+	else								\
+		memcpy(&__v, src + off, sizeof(__v));			\
+	if (side == GM_COPY_TO_USER)					\
+		unsafe_put_user(__v, (type __user __force *)(dst + off), \
+				fault);					\
+	else								\
+		memcpy(dst + off, &__v, sizeof(__v));			\
+} while (0)
+
+/**
+ * gm_copy_sized - copy a small piece, with the accesses of its size
+ * @dst: destination (a user address, cast, for GM_COPY_TO_USER)
+ * @src: source (a user address, cast, for GM_COPY_FROM_USER)
+ * @len: bytes
+ * @side: which side is user memory (a constant: the rest folds away)
+ *
+ * The sizes of scalars and of 16-byte guest objects (virtqueue
+ * descriptors) become one or two plain loads and stores: no call to
+ * memcpy() or copy_{from,to}_user(), and for user memory one
+ * user_access_begin() section, which needs no hardened-usercopy check
+ * (the kernel side of a user copy is a stack buffer of the caller).
+ * Other sizes take memcpy() or copy_{from,to}_user().
+ *
+ * Return: true, or false if a user access faulted, however many bytes
+ * moved: the caller then redoes the access on the general path, which
+ * counts them exactly.
+ */
+static __always_inline bool gm_copy_sized(void *dst, const void *src,
+					  size_t len, enum gm_copy_side side)
 {
+	const void __user *uptr = (const void __user __force *)
+		(side == GM_COPY_TO_USER ? dst : src);
+	size_t off = 0;
+
+	if (side != GM_COPY_KERNEL) {
+		if (len != 1 && len != 2 && len != 4 && len != 8 && len != 16)
+			return side == GM_COPY_FROM_USER ?
+			       !copy_from_user(dst, uptr, len) :
+			       !copy_to_user((void __user *)uptr, src, len);
+		if (!user_access_begin(uptr, len))
+			return false;
+		/*
+		 * copy_from_user()'s speculation barrier: x86's
+		 * user_access_begin() has it (__uaccess_begin_nospec()),
+		 * other architectures' need not.
+		 */
+		if (side == GM_COPY_FROM_USER && !IS_ENABLED(CONFIG_X86))
+			barrier_nospec();
+	}
 	switch (len) {
 	case 1:
-		memcpy(dst, src, 1);
+		gm_move_sized(u8);
 		break;
 	case 2:
-		memcpy(dst, src, 2);
+		gm_move_sized(u16);
 		break;
 	case 4:
-		memcpy(dst, src, 4);
-		break;
-	case 8:
-		memcpy(dst, src, 8);
+		gm_move_sized(u32);
 		break;
 	case 16:
-		memcpy(dst, src, 16);
+		gm_move_sized(u64);
+		off = 8;
+		fallthrough;
+	case 8:
+		gm_move_sized(u64);
 		break;
 	default:
-		memcpy(dst, src, len);
+		/* Only kernel memory gets here. */
+		if (side == GM_COPY_KERNEL)
+			memcpy(dst, src, len);
 	}
+	if (side != GM_COPY_KERNEL)
+		user_access_end();
+	return true;
+fault:
+	user_access_end();
+	return false;
 }
 
-/* Count a fast-path access in @c, this CPU's counters; @sign is 1 or -1. */
+#undef gm_move_sized
+
+/*
+ * Count a completed fast-path access in @c, this CPU's counters (with
+ * preemption off): @hint_hit, a lookup the last-hit hint answered (one
+ * more lookup and hint hit, counted once in @hinted), else one more lookup.
+ */
 static __always_inline void gm_count_fast(struct gm_counters *c, bool write,
-					  size_t len, bool hint_hit, int sign)
+					  size_t len, bool hint_hit)
 {
 	if (hint_hit)
-		c->hinted += sign;
+		c->hinted++;
 	else
-		c->lookups += sign;
+		c->lookups++;
 	if (write) {
-		c->writes += sign;
-		c->written_bytes += sign * (s64)len;
+		c->writes++;
+		c->written_bytes += len;
 	} else {
-		c->reads += sign;
-		c->read_bytes += sign * (s64)len;
+		c->reads++;
+		c->read_bytes += len;
 	}
 }
 
@@ -79,9 +156,12 @@ enum {
  * is not one the fast path can complete (unbacked, crossing a boundary,
  * read-only); the caller then takes gm_access(), which reports why.  @len
  * is non-zero.  Without @search only the region of the last lookup is
- * tried, and no function is called.  A completed access is counted in the
- * space's statistics; *@hint_hit tells how, for a caller that has to take
- * the count back.
+ * tried, and no function is called.
+ *
+ * A completed access is counted in the space's statistics here, unless
+ * the caller has more to do that may fail (hand the bytes read over to
+ * user memory): then it passes @hint_hit, which receives how the region
+ * was found, and counts the access with gm_count_fast() once it is done.
  */
 static __always_inline int gm_access_fast(struct guestmem *gm, u64 gpa,
 					  void *buf, size_t len, bool write,
@@ -92,6 +172,7 @@ static __always_inline int gm_access_fast(struct guestmem *gm, u64 gpa,
 	struct gm_region *r;
 	struct gm_set *set;
 	struct gm_key *key;
+	bool hinted = true;
 	unsigned int i;
 	void *kaddr;
 	int idx = 0, ret = GM_FAST_SLOW;
@@ -105,12 +186,11 @@ static __always_inline int gm_access_fast(struct guestmem *gm, u64 gpa,
 		     rcu_dereference_sched(gm->set);
 	/* Preemption is off: this CPU's hint and counters, plain accesses. */
 	cpu = this_cpu_ptr(gm->counters);
-	*hint_hit = true;
 	i = cpu->hint;
 	key = likely(i < set->count) ? &set->keys[i] : NULL;
 	if (unlikely(!key || gpa < key->gpa || gpa > key->last)) {
 		key = search ? gm_search_key(gm, set, gpa) : NULL;
-		*hint_hit = false;
+		hinted = false;
 	}
 	if (unlikely(!key || len - 1 > key->last - gpa))
 		goto out;
@@ -127,12 +207,15 @@ static __always_inline int gm_access_fast(struct guestmem *gm, u64 gpa,
 		r = key->region;
 		if (unlikely(r->flags & GUESTMEM_REGION_READONLY))
 			goto out;
-		gm_copy_small(kaddr + offset, buf, len);
+		gm_copy_sized(kaddr + offset, buf, len, GM_COPY_KERNEL);
 		gm_region_mark_dirty(r, offset, len);
 	} else {
-		gm_copy_small(buf, kaddr + offset, len);
+		gm_copy_sized(buf, kaddr + offset, len, GM_COPY_KERNEL);
 	}
-	gm_count_fast(cpu, write, len, *hint_hit, 1);
+	if (hint_hit)
+		*hint_hit = hinted;
+	else
+		gm_count_fast(cpu, write, len, hinted);
 	ret = GM_FAST_DONE;
 out:
 	rcu_read_unlock_sched();
@@ -160,98 +243,6 @@ static __always_inline int gm_access_fast_search(struct guestmem *gm, u64 gpa,
 	return ret;
 }
 
-/*
- * Small user copies for the fast path.  Scalar sizes are one inline access
- * between user_access_begin() and user_access_end() (no call, and no
- * hardened-usercopy check, which a runtime length needs: the kernel side
- * is a stack buffer of the caller).  Return false if any byte faulted,
- * however many moved: the caller redoes the access on the general path,
- * which counts them exactly.
- */
-static __always_inline bool gm_get_user_small(u8 *b, const char __user *ubuf,
-					      size_t len)
-{
-	u64 v8;
-	u32 v4;
-	u16 v2;
-	u8 v1;
-
-	if (len != 1 && len != 2 && len != 4 && len != 8)
-		return !copy_from_user(b, ubuf, len);
-	if (!user_access_begin(ubuf, len))
-		return false;
-	/*
-	 * copy_from_user()'s speculation barrier: x86's user_access_begin()
-	 * has it (__uaccess_begin_nospec()), other architectures' need not.
-	 */
-	if (!IS_ENABLED(CONFIG_X86))
-		barrier_nospec();
-	switch (len) {
-	case 1:
-		unsafe_get_user(v1, (const u8 __user *)ubuf, fault);
-		*b = v1;
-		break;
-	case 2:
-		unsafe_get_user(v2, (const u16 __user *)ubuf, fault);
-		memcpy(b, &v2, sizeof(v2));
-		break;
-	case 4:
-		unsafe_get_user(v4, (const u32 __user *)ubuf, fault);
-		memcpy(b, &v4, sizeof(v4));
-		break;
-	default:
-		unsafe_get_user(v8, (const u64 __user *)ubuf, fault);
-		memcpy(b, &v8, sizeof(v8));
-	}
-	user_access_end();
-	return true;
-fault:
-	user_access_end();
-	return false;
-}
-
-static __always_inline bool gm_put_user_small(char __user *ubuf, const u8 *b,
-					      size_t len)
-{
-	union {
-		u8 v1;
-		u16 v2;
-		u32 v4;
-		u64 v8;
-	} v;
-
-	switch (len) {
-	case 1:
-	case 2:
-	case 4:
-	case 8:
-		break;
-	default:
-		return !copy_to_user(ubuf, b, len);
-	}
-	memcpy(&v, b, len == 8 ? 8 : len == 4 ? 4 : len == 2 ? 2 : 1);
-	if (!user_access_begin(ubuf, len))
-		return false;
-	switch (len) {
-	case 1:
-		unsafe_put_user(v.v1, (u8 __user *)ubuf, fault);
-		break;
-	case 2:
-		unsafe_put_user(v.v2, (u16 __user *)ubuf, fault);
-		break;
-	case 4:
-		unsafe_put_user(v.v4, (u32 __user *)ubuf, fault);
-		break;
-	default:
-		unsafe_put_user(v.v8, (u64 __user *)ubuf, fault);
-	}
-	user_access_end();
-	return true;
-fault:
-	user_access_end();
-	return false;
-}
-
 /**
  * gm_access_user - move bytes between a GPA range and a user buffer
  * @gm: the space
@@ -267,7 +258,8 @@ fault:
  * usercopy checks a stack object instead of looking up a vmap area.  The
  * result is the one gm_access() would give: anything the fast path cannot
  * finish cleanly (a hole, a boundary, a read-only region, a user buffer that
- * faults before guest memory is written) is redone by gm_access().
+ * faults) is redone by gm_access(), which moves and counts what it can.  A
+ * fast access is counted once it has completed, user copy included.
  *
  * Return: as gm_access().
  */
@@ -277,30 +269,24 @@ static __always_inline int gm_access_user(struct guestmem *gm, u64 gpa,
 {
 	u8 bounce[GM_FAST_USER_MAX];
 	bool hint_hit;
-	int ret;
 
 	if (!len || len > sizeof(bounce))
 		goto slow;
 	if (write) {
-		if (!gm_get_user_small(bounce, ubuf, len))
-			goto slow;
-		ret = gm_access_fast_search(gm, gpa, bounce, len, true,
-					    &hint_hit);
-		if (ret != GM_FAST_DONE)
+		if (!gm_copy_sized(bounce, (const void __force *)ubuf, len,
+				   GM_COPY_FROM_USER) ||
+		    gm_access_fast_search(gm, gpa, bounce, len, true,
+					  NULL) != GM_FAST_DONE)
 			goto slow;
 	} else {
-		ret = gm_access_fast_search(gm, gpa, bounce, len, false,
-					    &hint_hit);
-		if (ret != GM_FAST_DONE)
+		if (gm_access_fast_search(gm, gpa, bounce, len, false,
+					  &hint_hit) != GM_FAST_DONE ||
+		    !gm_copy_sized((void __force *)ubuf, bounce, len,
+				   GM_COPY_TO_USER))
 			goto slow;
-		if (unlikely(!gm_put_user_small(ubuf, bounce, len))) {
-			/* The general path counts the access again. */
-			preempt_disable();
-			gm_count_fast(this_cpu_ptr(gm->counters), false, len,
-				      hint_hit, -1);
-			preempt_enable();
-			goto slow;
-		}
+		/* Counted once the bytes are the caller's. */
+		gm_count_fast(get_cpu_ptr(gm->counters), false, len, hint_hit);
+		put_cpu_ptr(gm->counters);
 	}
 	*done = len;
 	return 0;
