@@ -11,6 +11,18 @@
 #include <linux/mm.h>
 
 /*
+ * A local the compiler does not initialise under CONFIG_INIT_STACK_ALL_*:
+ * 6.12's compiler_attributes.h has it, 6.1's not; gcc 12 and clang know it.
+ */
+#ifndef __uninitialized
+#if __has_attribute(__uninitialized__)
+#define __uninitialized	__attribute__((__uninitialized__))
+#else
+#define __uninitialized
+#endif
+#endif
+
+/*
  * Unsigned-offset files (positions are GPAs up to 2^64 - 1): 6.12 marks the
  * file_operations with FOP_UNSIGNED_OFFSET, 6.1 marks each open file with
  * FMODE_UNSIGNED_OFFSET.

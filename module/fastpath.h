@@ -13,6 +13,7 @@
 #include <linux/rcupdate.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include "compat.h"
 #include "internal.h"
 
 /* Which side of gm_copy_sized() is user memory, if any. */
@@ -267,7 +268,11 @@ static __always_inline int gm_access_user(struct guestmem *gm, u64 gpa,
 					  u64 len, bool write, bool partial,
 					  char __user *ubuf, u64 *done)
 {
-	u8 bounce[GM_FAST_USER_MAX];
+	/*
+	 * Not zero-filled (CONFIG_INIT_STACK_ALL_ZERO would clear all of it
+	 * for every access): only bytes written first are ever read.
+	 */
+	u8 bounce[GM_FAST_USER_MAX] __uninitialized;
 	bool hint_hit;
 
 	if (!len || len > sizeof(bounce))
