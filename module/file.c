@@ -243,30 +243,48 @@ static void gm_make_writable(struct guestmem *gm, struct vm_area_struct *vma,
 		up_read(&gm->dirty_sem);
 }
 
-/*
- * A write fault on an unmapped page of a dirty-logged region: log the page
- * and insert its PTE writable at once, under gm->dirty_sem (read) as
- * gm_make_writable() does, instead of inserting it read-only and upgrading
- * it: one page-table walk instead of two, on the path every page a KVM
- * guest dirties again after a CLEAR takes.  If another fault mapped the
- * page first (read-only), the write retries through ->pfn_mkwrite.
- */
-static vm_fault_t gm_insert_logged_writable(struct guestmem *gm,
-					    struct vm_fault *vmf,
-					    struct gm_region *r, u64 offset,
-					    unsigned long pfn)
-{
-	struct vm_area_struct *vma = vmf->vma;
-	vm_fault_t ret;
+struct gm_pte_insert {
+	struct mm_struct *mm;
+	struct gm_region *r;
+	unsigned long addr;	/* a user address ... */
+	u64 offset;		/* ... and the offset in @r it maps */
+	pgprot_t prot;
+};
 
-	if (!(vma->vm_flags & VM_WRITE))
-		return VM_FAULT_SIGBUS;
-	down_read(&gm->dirty_sem);
-	gm_region_mark_dirty(r, offset, PAGE_SIZE);
-	ret = vmf_insert_pfn_prot(vma, vmf->address, pfn,
-				  vm_get_page_prot(vma->vm_flags));
-	up_read(&gm->dirty_sem);
-	return ret;
+static int gm_pte_insert_fn(pte_t *ptep, unsigned long addr, void *data)
+{
+	struct gm_pte_insert *ins = data;
+	unsigned long pfn;
+
+	/* Mapped already (by another fault), or not to be mapped here. */
+	if (!pte_none(ptep_get(ptep)) ||
+	    !gm_region_pfn(ins->r, ins->offset + (addr - ins->addr), &pfn))
+		return 0;
+	set_pte_at(ins->mm, addr, ptep, pte_mkspecial(pfn_pte(pfn, ins->prot)));
+	return 0;
+}
+
+/*
+ * Map @npages pages of @r from @offset at @addr of @vma with @prot, in one
+ * page-table walk, leaving present PTEs alone: what vmf_insert_pfn_prot()
+ * does page by page, without its PAT lookup (track_pfn_insert(), a walk of
+ * the resource tree for every page, about 6 us of each guest fault under
+ * TCG): these are RAM pages the kernel maps write-back, the memory type
+ * that lookup finds.  The PTEs are special, as vmf_insert_pfn() makes
+ * them, and set with set_pte_at() (the page-table check sees each).
+ */
+static vm_fault_t gm_insert_ptes(struct vm_area_struct *vma,
+				 unsigned long addr, struct gm_region *r,
+				 u64 offset, unsigned long npages,
+				 pgprot_t prot)
+{
+	struct gm_pte_insert ins = { .mm = vma->vm_mm, .r = r, .addr = addr,
+				     .offset = offset, .prot = prot };
+
+	if (apply_to_page_range(vma->vm_mm, addr, npages << PAGE_SHIFT,
+				gm_pte_insert_fn, &ins))
+		return VM_FAULT_OOM;
+	return VM_FAULT_NOPAGE;
 }
 
 static unsigned long gm_vma_addr(struct vm_area_struct *vma, pgoff_t pgoff)
@@ -275,40 +293,19 @@ static unsigned long gm_vma_addr(struct vm_area_struct *vma, pgoff_t pgoff)
 }
 
 /*
- * Map (read-only, as every insertion) the other pages of the aligned window
- * of GM_FAULT_AROUND_PAGES pages around the faulting one that lie in the
- * VMA and in @r, and return the window in *@first and *@last.  Pages
- * already mapped are left alone; a failure only costs a later fault.
- */
-static void gm_fault_around(struct vm_fault *vmf, struct gm_region *r,
-			    pgoff_t *first, pgoff_t *last)
-{
-	struct vm_area_struct *vma = vmf->vma;
-	pgoff_t p;
-
-	*first = max3(vmf->pgoff & ~(pgoff_t)(GM_FAULT_AROUND_PAGES - 1),
-		      vma->vm_pgoff, (pgoff_t)(r->gpa >> PAGE_SHIFT));
-	*last = min3(vmf->pgoff | (GM_FAULT_AROUND_PAGES - 1),
-		     vma->vm_pgoff + vma_pages(vma) - 1,
-		     (pgoff_t)(r->last >> PAGE_SHIFT));
-	for (p = *first; p <= *last; p++) {
-		u64 offset = ((u64)p << PAGE_SHIFT) - r->gpa;
-		unsigned long pfn;
-
-		if (p != vmf->pgoff && gm_region_pfn(r, offset, &pfn))
-			vmf_insert_pfn(vma, gm_vma_addr(vma, p), pfn);
-	}
-}
-
-/*
- * Page fault in a mapping: look the GPA up under SRCU and insert the
- * backing page and (unless the region is dirty-logged) its neighbours in
- * the region.  Region removal
- * unpublishes, waits for SRCU readers (so for this handler) and then zaps
- * the range, so a PTE inserted here never outlives the memory it points
- * to.  PTEs are inserted read-only (the mapping is write-notified) and made
- * writable here for write faults, and for all the pages mapped when no
- * write needs trapping (writable region, not dirty-logged, writable
+ * Page fault in a mapping: look the GPA up under SRCU and map the backing
+ * page.  Region removal unpublishes, waits for SRCU readers (so for this
+ * handler) and then zaps the range, so a PTE inserted here never outlives
+ * the memory it points to.
+ *
+ * A page of a dirty-logged region is mapped by its own fault only, and
+ * writable only by a write fault, which logs it first under gm->dirty_sem
+ * (read), as gm_make_writable() does: the guest's next write to a page a
+ * CLEAR zapped is one fault that logs it (a read-only PTE there would make
+ * it a write-protect fault, for a KVM guest an emulated write).  Any other
+ * fault also maps the aligned window of GM_FAULT_AROUND_PAGES pages around
+ * the page that lies in the VMA and the region, as filemap_map_pages()
+ * does; writable when no write needs trapping (writable region and
  * mapping).
  */
 static vm_fault_t gm_fault(struct vm_fault *vmf)
@@ -319,43 +316,46 @@ static vm_fault_t gm_fault(struct vm_fault *vmf)
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
 	pgoff_t first, last;
 	struct gm_region *r;
-	struct gm_set *set;
 	unsigned long pfn;
+	bool writable;
 	unsigned int i;
 	vm_fault_t ret;
+	pgprot_t prot;
 	int idx;
 
 	idx = srcu_read_lock(&gm->srcu);
-	set = gm_set_deref(gm);
-	r = gm_lookup(gm, set, gpa, &i);
+	r = gm_lookup(gm, gm_set_deref(gm), gpa, &i);
 	if (!r || (write && (r->flags & GUESTMEM_REGION_READONLY)) ||
+	    (write && !(vma->vm_flags & VM_WRITE)) ||
 	    !gm_region_pfn(r, gpa - r->gpa, &pfn)) {
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
-	if (write && (r->flags & GUESTMEM_REGION_DIRTY_LOG)) {
-		ret = gm_insert_logged_writable(gm, vmf, r, gpa - r->gpa, pfn);
+	writable = (vma->vm_flags & VM_WRITE) &&
+		   !(r->flags & GUESTMEM_REGION_READONLY);
+	if (r->flags & GUESTMEM_REGION_DIRTY_LOG) {
+		if (!write) {
+			ret = gm_insert_ptes(vma, vmf->address & PAGE_MASK, r,
+					     gpa - r->gpa, 1, vma->vm_page_prot);
+			goto out;
+		}
+		down_read(&gm->dirty_sem);
+		gm_region_mark_dirty(r, gpa - r->gpa, PAGE_SIZE);
+		ret = gm_insert_ptes(vma, vmf->address & PAGE_MASK, r,
+				     gpa - r->gpa, 1,
+				     vm_get_page_prot(vma->vm_flags));
+		up_read(&gm->dirty_sem);
 		goto out;
 	}
-	ret = vmf_insert_pfn(vma, vmf->address, pfn);
-	if (ret != VM_FAULT_NOPAGE)
-		goto out;
-	if (!(vma->vm_flags & VM_WRITE) || (r->flags & GUESTMEM_REGION_READONLY)) {
-		gm_fault_around(vmf, r, &first, &last);
-		goto out;
-	}
-	/*
-	 * A dirty-logged page is mapped by its own fault only: a read-only
-	 * PTE put there around another page would make the next write to
-	 * it, after a CLEAR zapped it, a write-protect fault (for a KVM
-	 * guest an emulated write, KVM_PFN_ERR_RO_FAULT) instead of one
-	 * fault that logs the page and maps it writable.
-	 */
-	if (r->flags & GUESTMEM_REGION_DIRTY_LOG)
-		goto out;
-	gm_fault_around(vmf, r, &first, &last);
-	gm_make_writable(gm, vma, gm_vma_addr(vma, first), r,
-			 ((u64)first << PAGE_SHIFT) - r->gpa, last - first + 1);
+	first = max3(vmf->pgoff & ~(pgoff_t)(GM_FAULT_AROUND_PAGES - 1),
+		     vma->vm_pgoff, (pgoff_t)(r->gpa >> PAGE_SHIFT));
+	last = min3(vmf->pgoff | (GM_FAULT_AROUND_PAGES - 1),
+		    vma->vm_pgoff + vma_pages(vma) - 1,
+		    (pgoff_t)(r->last >> PAGE_SHIFT));
+	prot = writable ? vm_get_page_prot(vma->vm_flags) : vma->vm_page_prot;
+	ret = gm_insert_ptes(vma, gm_vma_addr(vma, first), r,
+			     ((u64)first << PAGE_SHIFT) - r->gpa,
+			     last - first + 1, prot);
 out:
 	srcu_read_unlock(&gm->srcu, idx);
 	this_cpu_inc(gm->counters->faults);
