@@ -374,6 +374,8 @@ static void guestmem_test_region_generation(struct kunit *test)
 #define GMT_MANY_STEP	7919U
 /* Every GMT_MANY_GAP-th region is removed at the end: 10 of them. */
 #define GMT_MANY_GAP	(GMT_MANY / 10)
+/* The first GMT_MANY_BATCH adds are single, the others batches of as many. */
+#define GMT_MANY_BATCH	1000U
 
 /* Region i of the many-regions test covers page 2i; page 2i + 1 is a hole. */
 static u64 gmt_many_gpa(unsigned int i)
@@ -449,29 +451,45 @@ static void gmt_many_check(struct gmt_fails *f, struct guestmem *gm,
 
 /*
  * 10,000 one-page regions with a one-page hole after each, added in a
- * scrambled order (every insertion position gets exercised), then looked up
- * at each region's first and last byte and at each hole's first and last
- * byte, forwards and backwards (the last-hit hint must never be trusted
- * blindly).
+ * scrambled order (every insertion position gets exercised): the first
+ * GMT_MANY_BATCH one by one, the others GMT_MANY_BATCH to a
+ * guestmem_add_regions() call (the same merge into the sorted set, once
+ * per call instead of once per region), then looked up at each region's
+ * first and last byte and at each hole's first and last byte, forwards
+ * and backwards (the last-hit hint must never be trusted blindly).
  */
 static void guestmem_test_region_many(struct kunit *test)
 {
+	const u64 updates = GMT_MANY_BATCH + GMT_MANY / GMT_MANY_BATCH - 1;
 	struct guestmem *gm = gmt_create(test);
 	struct gmt_fails f = { .test = test };
 	ktime_t start = ktime_get();
-	unsigned int n, i;
+	struct guestmem_region *batch;
+	unsigned int n, i, k;
 	u8 pair[2];
 	int ret;
 
+	batch = kunit_kmalloc_array(test, GMT_MANY_BATCH, sizeof(*batch),
+				    GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, batch);
 	for (n = 0; n < GMT_MANY; n++) {
 		i = (unsigned int)(((u64)n * GMT_MANY_STEP) % GMT_MANY);
-		ret = gmt_add(gm, gmt_many_gpa(i), PAGE_SIZE, 0);
+		if (n >= GMT_MANY_BATCH) {
+			k = n % GMT_MANY_BATCH;
+			batch[k] = gmt_desc(gmt_many_gpa(i), PAGE_SIZE, 0);
+			if (k < GMT_MANY_BATCH - 1)
+				continue;
+			ret = guestmem_add_regions(gm, batch, GMT_MANY_BATCH,
+						   NULL);
+		} else {
+			ret = gmt_add(gm, gmt_many_gpa(i), PAGE_SIZE, 0);
+		}
 		if (ret) {
 			KUNIT_FAIL(test, "adding region %u (the %u-th add): %d", i, n, ret);
 			return;
 		}
 	}
-	KUNIT_EXPECT_EQ(test, guestmem_generation(gm), (u64)GMT_MANY);
+	KUNIT_EXPECT_EQ(test, guestmem_generation(gm), updates);
 	kunit_info(test, "%u adds: %lld ms", GMT_MANY,
 		   ktime_ms_delta(ktime_get(), start));
 
@@ -528,7 +546,7 @@ static void guestmem_test_region_many(struct kunit *test)
 		if (ret)
 			gmt_mismatch(&f, "remove", gmt_many_gpa(i), ret, 0);
 	}
-	KUNIT_EXPECT_EQ(test, guestmem_generation(gm), (u64)GMT_MANY + 1 + 10);
+	KUNIT_EXPECT_EQ(test, guestmem_generation(gm), updates + 1 + 10);
 	for (i = 0; i < GMT_MANY; i++)
 		gmt_many_check(&f, gm, i, i % GMT_MANY_GAP);
 	gmt_expect_byte(test, gm, U64_MAX, 0, 0xbe);
