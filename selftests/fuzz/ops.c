@@ -273,10 +273,11 @@ static void op_add(void)
 				expect |= EB(EFAULT);
 			break;
 		case U_GMAP:
-			/* Pinning guestmem's own special PTEs: refused or not. */
-			if (!expect)
-				expect |= EB(0);
-			expect |= EB(EFAULT);
+			/*
+			 * A guestmem mapping is a PFN mapping: memory of
+			 * another kind (DESIGN.md), nothing pinned.
+			 */
+			expect |= EB(EINVAL);
 			break;
 		default:
 			expect |= EB(EFAULT);
