@@ -252,7 +252,7 @@ TEST_F(ctl, info_empty)
 		   "regions      0\n"
 		   "total_size   0x0 (0)\n"
 		   "generation   0\n"
-		   "features     0x1f mmap batch atomic fill_copy dirty_log\n",
+		   "features     0x3f mmap batch atomic fill_copy dirty_log region_batch\n",
 		   "");
 }
 
@@ -273,7 +273,7 @@ TEST_F(ctl, add_list_remove)
 		   "regions      5\n"
 		   "total_size   0x26000 (152K)\n"
 		   "generation   5\n"
-		   "features     0x1f mmap batch atomic fill_copy dirty_log\n"
+		   "features     0x3f mmap batch atomic fill_copy dirty_log region_batch\n"
 		   "GPA                 END                 SIZE      BACKING        FLAGS\n"
 		   "0x100000            0x110000            64K       vmalloc        -\n"
 		   "0x120000            0x122000            8K        user/memfd     ro\n"
@@ -282,7 +282,7 @@ TEST_F(ctl, add_list_remove)
 		   "regions      3\n"
 		   "total_size   0x13000 (76K)\n"
 		   "generation   7\n"
-		   "features     0x1f mmap batch atomic fill_copy dirty_log\n",
+		   "features     0x3f mmap batch atomic fill_copy dirty_log region_batch\n",
 		   "");
 }
 

@@ -792,6 +792,7 @@ static int cmd_info(int argc, char **argv)
 {
 	static const char * const features[] = {
 		"mmap", "batch", "atomic", "fill_copy", "dirty_log",
+		"region_batch",
 	};
 	struct guestmem_info info;
 	char sz[32];
