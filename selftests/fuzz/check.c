@@ -11,14 +11,15 @@ static const char *const call_name[C_NCALLS] = {
 	"open", "close", "dup",
 	"GET_INFO", "ADD_REGION", "REMOVE_REGION", "GET_REGIONS", "READ",
 	"WRITE", "BATCH", "ATOMIC", "FILL", "COPY", "GET_DIRTY_LOG",
-	"unknown-ioctl", "read/write", "lseek", "mmap", "munmap", "madvise",
-	"touch", "fork",
+	"unknown-ioctl", "ADD_REGIONS", "REMOVE_REGIONS", "read/write",
+	"lseek", "mmap", "munmap", "madvise", "touch", "fork",
 };
 
 /*
  * Errnos each call may return.  EBADF appears for the calls that take an fd
  * (a closed slot is tried on purpose).  ENOMEM on REMOVE_REGION and
  * GET_DIRTY_LOG is DESIGN.md's "ENOMEM (allocation ...)": both allocate.
+ * The region batches return what their single calls do, and E2BIG.
  * The read/write family, lseek and mmap add what the VFS itself returns
  * (EINVAL, EOVERFLOW, ENOMEM, EACCES) to DESIGN.md's ENXIO, EACCES, EFAULT.
  */
@@ -38,6 +39,9 @@ static const int allowed_errnos[C_NCALLS][10] = {
 	[C_COPY]	= { ENXIO, EACCES, EOVERFLOW, EINVAL, EFAULT, EBADF },
 	[C_DIRTY]	= { ENXIO, EINVAL, EOVERFLOW, EFAULT, ENOMEM, EBADF },
 	[C_UNKNOWN_IOCTL] = { ENOTTY, EBADF },
+	[C_ADD_REGIONS]	= { EINVAL, EOVERFLOW, ENOSPC, EEXIST, EFAULT, ENOMEM, EBADF,
+			    E2BIG },
+	[C_REMOVE_REGIONS] = { ENOENT, EINVAL, EFAULT, ENOMEM, EBADF, E2BIG },
 	[C_RDWR]	= { ENXIO, EACCES, EFAULT, EINVAL, EOVERFLOW, EBADF },
 	[C_LSEEK]	= { EINVAL, ENXIO, EBADF, EOVERFLOW },
 	[C_MMAP]	= { EINVAL, ENOMEM, EOVERFLOW, EACCES, EBADF },
@@ -134,7 +138,7 @@ unsigned int ebit(int e)
 	return 31;
 }
 
-static const char *eset_str(unsigned int set)
+const char *eset_str(unsigned int set)
 {
 	static char buf[160];
 	unsigned int i;

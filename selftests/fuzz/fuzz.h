@@ -40,6 +40,7 @@ enum call {
 	C_OPEN, C_CLOSE, C_DUP,
 	C_GET_INFO, C_ADD, C_REMOVE, C_GET_REGIONS, C_READ, C_WRITE, C_BATCH,
 	C_ATOMIC, C_FILL, C_COPY, C_DIRTY, C_UNKNOWN_IOCTL,
+	C_ADD_REGIONS, C_REMOVE_REGIONS,
 	C_RDWR,		/* the read and write family */
 	C_LSEEK, C_MMAP, C_MUNMAP, C_MADVISE, C_TOUCH, C_FORK,
 	C_NCALLS
@@ -59,6 +60,7 @@ struct mreg {
 
 struct mspace {
 	bool used;
+	bool scratch;		/* m_clone()'s: no dirty state */
 	int refs;		/* fd slots' files and mappings */
 	int nreg;
 	struct mreg reg[MAXREG + 1];
@@ -132,6 +134,7 @@ void violation(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 const char *ename(int e);
 unsigned int ebit(int e);
+const char *eset_str(unsigned int set);
 bool check_result(enum call c, int err, unsigned int expect);
 void print_call_stats(void);
 
@@ -145,6 +148,7 @@ uint64_t reg_last(const struct mreg *r);
 uint64_t range_last(uint64_t gpa, uint64_t len);
 bool wraps(uint64_t gpa, uint64_t len);
 struct mreg *m_find(struct mspace *s, uint64_t gpa);
+struct mreg *m_match(struct mspace *s, uint64_t gpa, uint64_t size);
 bool m_overlaps(struct mspace *s, uint64_t gpa, uint64_t last);
 uint64_t m_scan(struct mspace *s, uint64_t gpa, uint64_t len, bool write,
 		int *first_err, bool *hole, bool *ro);
@@ -153,6 +157,7 @@ void m_dirty(struct mspace *s, uint64_t gpa, uint64_t len, uint8_t v,
 void m_set_dirty(struct mspace *s, uint64_t gpa, uint64_t len, uint8_t v);
 void m_all_unknown(struct mspace *s);
 void m_free_regions(struct mspace *s);
+void m_clone(struct mspace *dst, const struct mspace *src);
 void m_insert(struct mspace *s, const struct guestmem_region *d);
 void m_delete(struct mspace *s, struct mreg *r);
 uint64_t m_total(struct mspace *s, uint32_t backing);
@@ -200,6 +205,7 @@ int64_t small_delta(void);
 uint64_t pick_gpa(struct mspace *s);
 uint64_t pick_len(uint64_t gpa, struct mspace *s);
 extern const char *const ucls_name[U_NCLS];
+extern struct mspace *uaddr_extra;
 uint64_t pick_uaddr(uint64_t size, enum ucls *cls);
 uint64_t pick_anchor(void);
 

@@ -314,22 +314,31 @@ uint64_t pick_len(uint64_t gpa, struct mspace *s)
 
 /* ---- the USER backing pool ---------------------------------------------------- */
 
-static bool uaddr_used(uint64_t a, uint64_t n)
+/* A scratch space whose USER ranges are in use too (a batch's earlier entries). */
+struct mspace *uaddr_extra;
+
+static bool uaddr_in(const struct mspace *m, uint64_t a, uint64_t n)
 {
-	int s, i;
+	int i;
 
-	for (s = 0; s < MAXSP; s++) {
-		if (!sp[s].used)
-			continue;
-		for (i = 0; i < sp[s].nreg; i++) {
-			struct mreg *r = &sp[s].reg[i];
+	for (i = 0; i < m->nreg; i++) {
+		const struct mreg *r = &m->reg[i];
 
-			if (r->backing == GUESTMEM_BACKING_USER &&
-			    r->uaddr < a + n && r->uaddr + r->size > a)
-				return true;
-		}
+		if (r->backing == GUESTMEM_BACKING_USER &&
+		    r->uaddr < a + n && r->uaddr + r->size > a)
+			return true;
 	}
 	return false;
+}
+
+static bool uaddr_used(uint64_t a, uint64_t n)
+{
+	int s;
+
+	for (s = 0; s < MAXSP; s++)
+		if (sp[s].used && uaddr_in(&sp[s], a, n))
+			return true;
+	return uaddr_extra && uaddr_in(uaddr_extra, a, n);
 }
 
 const char *const ucls_name[U_NCLS] = {
@@ -339,8 +348,9 @@ const char *const ucls_name[U_NCLS] = {
 
 /*
  * A user range for a USER region of @size bytes (rounded down to pages):
- * pool pages no live region uses (so no two regions alias: data checks stay
- * exact), or a bad range.
+ * pool pages no live region (nor an earlier entry of the batch being built,
+ * uaddr_extra) uses, so no two regions alias and data checks stay exact; or
+ * a bad range.
  */
 uint64_t pick_uaddr(uint64_t size, enum ucls *cls)
 {

@@ -38,6 +38,17 @@ struct mreg *m_find(struct mspace *s, uint64_t gpa)
 	return NULL;
 }
 
+/* The region exactly [@gpa, @gpa + @size) of @s, or NULL. */
+struct mreg *m_match(struct mspace *s, uint64_t gpa, uint64_t size)
+{
+	int i;
+
+	for (i = 0; i < s->nreg; i++)
+		if (s->reg[i].gpa == gpa && s->reg[i].size == size)
+			return &s->reg[i];
+	return NULL;
+}
+
 bool m_overlaps(struct mspace *s, uint64_t gpa, uint64_t last)
 {
 	int i;
@@ -150,6 +161,28 @@ void m_free_regions(struct mspace *s)
 	s->nreg = 0;
 }
 
+/*
+ * @dst becomes a copy of @src's regions and generation (@src NULL: an empty
+ * space), without their dirty state: a scratch model to try region updates
+ * on, which never allocates dirty state (an entry the model lets succeed
+ * may be far too large for that).  Free it with m_free_regions().
+ */
+void m_clone(struct mspace *dst, const struct mspace *src)
+{
+	int i;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->scratch = true;
+	if (!src)
+		return;
+	dst->nreg = src->nreg;
+	dst->gen = src->gen;
+	for (i = 0; i < src->nreg; i++) {
+		dst->reg[i] = src->reg[i];
+		dst->reg[i].dirty = NULL;
+	}
+}
+
 void m_insert(struct mspace *s, const struct guestmem_region *d)
 {
 	struct mreg r;
@@ -161,7 +194,7 @@ void m_insert(struct mspace *s, const struct guestmem_region *d)
 	r.uaddr = d->user_addr;
 	r.backing = d->backing;
 	r.flags = d->flags;
-	if (r.flags & DL) {
+	if ((r.flags & DL) && !s->scratch) {
 		r.dirty = calloc(r.size / PG, 1);
 		if (!r.dirty)
 			abort();

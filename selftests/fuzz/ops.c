@@ -185,55 +185,115 @@ static uint64_t pick_region_gpa(struct mspace *s, uint64_t size)
 	return g;
 }
 
+/*
+ * The arguments of a region add: @m is the space they are drawn against
+ * (NULL for a closed slot), @vm_extra VMALLOC bytes a batch adds before
+ * this entry.
+ */
+static void gen_add_desc(struct mspace *m, struct guestmem_region *d,
+			 enum ucls *uc, uint64_t vm_extra)
+{
+	memset(d, 0, sizeof(*d));
+	*uc = U_POOL;
+	d->backing = chance(60) ? GUESTMEM_BACKING_VMALLOC :
+		     chance(92) ? GUESTMEM_BACKING_USER : 2 + rnd(1000);
+	if (chance(2))
+		d->backing = 0x80000000U | rnd(4);
+	d->size = pick_region_size(d->backing);
+	if (d->backing == GUESTMEM_BACKING_VMALLOC && d->size > (1ULL << 20) &&
+	    d->size < (1ULL << 40))
+		d->size = 64 * PG;	/* never ask for real memory in bulk */
+	if (d->backing == GUESTMEM_BACKING_VMALLOC &&
+	    model_vmalloc_total() + vm_extra > MODEL_VMALLOC_MAX)
+		d->size = 1ULL << 44;
+	d->gpa = pick_region_gpa(m, d->size);
+	switch (rnd(10)) {
+	case 0:
+		d->flags = RO;
+		break;
+	case 1:
+	case 2:
+	case 3:
+		d->flags = DL;
+		break;
+	case 4:
+		d->flags = RO | DL;
+		break;
+	case 5:
+		d->flags = chance(50) ? 1U << (2 + rnd(30)) : rnd64();
+		break;
+	default:
+		d->flags = 0;
+	}
+	if (d->backing == GUESTMEM_BACKING_USER)
+		d->user_addr = pick_uaddr(d->size & ~(PG - 1), uc);
+	else if (chance(4))
+		d->user_addr = chance(50) ? (uintptr_t)pool : 1 + rnd64();
+	if (chance(3))
+		d->reserved[rnd(2)] = 1ULL << rnd(64);
+}
+
+/*
+ * The outcomes of adding @d to @m (EB(0) = success): the errors its
+ * arguments make applicable, in any order (DESIGN.md orders none of them).
+ */
+static unsigned int add_expect(struct mspace *m, const struct guestmem_region *d,
+			       enum ucls uc)
+{
+	unsigned int expect = 0, invalid = 0;
+
+	if (d->reserved[0] || d->reserved[1] || (d->flags & ~(RO | DL)) ||
+	    !d->size || d->size % PG || d->gpa % PG || d->backing > 1 ||
+	    (d->backing == GUESTMEM_BACKING_VMALLOC && d->user_addr) ||
+	    (d->backing == GUESTMEM_BACKING_USER && d->user_addr % PG))
+		invalid |= EB(EINVAL);
+	if (wraps(d->gpa, d->size))
+		invalid |= EB(EOVERFLOW);
+	expect = invalid;
+	if (m->nreg >= (int)max_regions)
+		expect |= EB(ENOSPC);
+	if (d->size && !wraps(d->gpa, d->size) &&
+	    m_overlaps(m, d->gpa, range_last(d->gpa, d->size)))
+		expect |= EB(EEXIST);
+	if (d->backing == GUESTMEM_BACKING_USER && !(invalid & EB(EINVAL))) {
+		switch (uc) {
+		case U_POOL:
+			break;
+		case U_RO:
+			if (!(d->flags & RO))
+				expect |= EB(EFAULT);
+			break;
+		case U_GMAP:
+			/*
+			 * A guestmem mapping is a PFN mapping: memory of
+			 * another kind (DESIGN.md), nothing pinned.
+			 */
+			expect |= EB(EINVAL);
+			break;
+		default:
+			expect |= EB(EFAULT);
+		}
+		if (d->size > (uint64_t)POOL_PAGES * PG)
+			expect |= EB(EFAULT) | EB(ENOMEM);
+	}
+	if (!invalid)
+		expect |= EB(ENOMEM);
+	if (!(expect & ~EB(ENOMEM)))
+		expect |= EB(0);
+	return expect;
+}
+
 static void op_add(void)
 {
 	int slot = pick_slot(), s = slot_space(slot), ret;
 	struct mspace *m = s >= 0 ? &sp[s] : NULL;
 	enum argcls ac = pick_argcls();
 	struct guestmem_region d;
-	enum ucls uc = U_POOL;
-	unsigned int expect = 0, invalid = 0;
+	enum ucls uc;
 
 	if (m && m->nreg >= MAXREG && max_regions > MAXREG)
 		return;	/* the model holds MAXREG regions */
-	memset(&d, 0, sizeof(d));
-	d.backing = chance(60) ? GUESTMEM_BACKING_VMALLOC :
-		    chance(92) ? GUESTMEM_BACKING_USER : 2 + rnd(1000);
-	if (chance(2))
-		d.backing = 0x80000000U | rnd(4);
-	d.size = pick_region_size(d.backing);
-	if (d.backing == GUESTMEM_BACKING_VMALLOC && d.size > (1ULL << 20) &&
-	    d.size < (1ULL << 40))
-		d.size = 64 * PG;	/* never ask for real memory in bulk */
-	if (d.backing == GUESTMEM_BACKING_VMALLOC &&
-	    model_vmalloc_total() > MODEL_VMALLOC_MAX)
-		d.size = 1ULL << 44;
-	d.gpa = pick_region_gpa(m, d.size);
-	switch (rnd(10)) {
-	case 0:
-		d.flags = RO;
-		break;
-	case 1:
-	case 2:
-	case 3:
-		d.flags = DL;
-		break;
-	case 4:
-		d.flags = RO | DL;
-		break;
-	case 5:
-		d.flags = chance(50) ? 1U << (2 + rnd(30)) : rnd64();
-		break;
-	default:
-		d.flags = 0;
-	}
-	if (d.backing == GUESTMEM_BACKING_USER)
-		d.user_addr = pick_uaddr(d.size & ~(PG - 1), &uc);
-	else if (chance(4))
-		d.user_addr = chance(50) ? (uintptr_t)pool : 1 + rnd64();
-	if (chance(3))
-		d.reserved[rnd(2)] = 1ULL << rnd(64);
-
+	gen_add_desc(m, &d, &uc, 0);
 	D("ADD slot %d gpa %#llx size %#llx backing %u flags %#x user_addr %#llx (%s) rsv %#llx/%#llx arg %s",
 	  slot, (unsigned long long)d.gpa, (unsigned long long)d.size,
 	  d.backing, d.flags, (unsigned long long)d.user_addr,
@@ -250,93 +310,73 @@ static void op_add(void)
 		check_result(C_ADD, ret, EB(EFAULT));
 		return;
 	}
-	/* What the arguments make applicable (DESIGN.md orders none of it). */
-	if (d.reserved[0] || d.reserved[1] || (d.flags & ~(RO | DL)) ||
-	    !d.size || d.size % PG || d.gpa % PG || d.backing > 1 ||
-	    (d.backing == GUESTMEM_BACKING_VMALLOC && d.user_addr) ||
-	    (d.backing == GUESTMEM_BACKING_USER && d.user_addr % PG))
-		invalid |= EB(EINVAL);
-	if (wraps(d.gpa, d.size))
-		invalid |= EB(EOVERFLOW);
-	expect = invalid;
-	if (m->nreg >= (int)max_regions)
-		expect |= EB(ENOSPC);
-	if (d.size && !wraps(d.gpa, d.size) &&
-	    m_overlaps(m, d.gpa, range_last(d.gpa, d.size)))
-		expect |= EB(EEXIST);
-	if (d.backing == GUESTMEM_BACKING_USER && !(invalid & EB(EINVAL))) {
-		switch (uc) {
-		case U_POOL:
-			break;
-		case U_RO:
-			if (!(d.flags & RO))
-				expect |= EB(EFAULT);
-			break;
-		case U_GMAP:
-			/*
-			 * A guestmem mapping is a PFN mapping: memory of
-			 * another kind (DESIGN.md), nothing pinned.
-			 */
-			expect |= EB(EINVAL);
-			break;
-		default:
-			expect |= EB(EFAULT);
-		}
-		if (d.size > (uint64_t)POOL_PAGES * PG)
-			expect |= EB(EFAULT) | EB(ENOMEM);
-	}
-	if (!invalid)
-		expect |= EB(ENOMEM);
-	if (!(expect & ~EB(ENOMEM)))
-		expect |= EB(0);
-	if (!check_result(C_ADD, ret, expect) || ret)
+	if (!check_result(C_ADD, ret, add_expect(m, &d, uc)) || ret)
 		return;
 	m_insert(m, &d);
 }
 
-static void op_remove(void)
+/* The arguments of a region removal, drawn against @m (NULL: closed slot). */
+static void gen_remove_desc(struct mspace *m, struct guestmem_region *d)
 {
-	int slot = pick_slot(), s = slot_space(slot), r, ret, i;
-	struct mspace *m = s >= 0 ? &sp[s] : NULL;
-	enum argcls ac = pick_argcls();
-	struct guestmem_region d;
-	struct mreg *hit = NULL;
-	unsigned int expect;
+	int r;
 
-	memset(&d, 0, sizeof(d));
+	memset(d, 0, sizeof(*d));
 	r = pick_region(m);
 	if (r >= 0 && chance(75)) {
-		d.gpa = m->reg[r].gpa;
-		d.size = m->reg[r].size;
+		d->gpa = m->reg[r].gpa;
+		d->size = m->reg[r].size;
 		switch (rnd(8)) {
 		case 0:
-			d.size += PG;
+			d->size += PG;
 			break;
 		case 1:
-			d.size -= PG;
+			d->size -= PG;
 			break;
 		case 2:
-			d.gpa += PG;
+			d->gpa += PG;
 			break;
 		case 3:
 			/* The other fields are ignored. */
-			d.backing = rnd64();
-			d.flags = rnd64();
-			d.user_addr = rnd64();
+			d->backing = rnd64();
+			d->flags = rnd64();
+			d->user_addr = rnd64();
 			break;
 		case 4:
 			/* An entry as GET_REGIONS reports it. */
-			d.user_addr = m->reg[r].uaddr;
-			d.backing = m->reg[r].backing;
-			d.flags = m->reg[r].flags;
+			d->user_addr = m->reg[r].uaddr;
+			d->backing = m->reg[r].backing;
+			d->flags = m->reg[r].flags;
 			break;
 		}
 	} else {
-		d.gpa = pick_gpa(m);
-		d.size = pick_region_size(0);
+		d->gpa = pick_gpa(m);
+		d->size = pick_region_size(0);
 	}
 	if (chance(3))
-		d.reserved[rnd(2)] = 1 + rnd(100);
+		d->reserved[rnd(2)] = 1 + rnd(100);
+}
+
+/* The outcomes of removing @d from @m; *@hit: the region it names. */
+static unsigned int remove_expect(struct mspace *m,
+				  const struct guestmem_region *d,
+				  struct mreg **hit)
+{
+	*hit = m_match(m, d->gpa, d->size);
+	if (d->reserved[0] || d->reserved[1])
+		return EB(EINVAL) | (*hit ? 0 : EB(ENOENT));
+	return *hit ? EB(0) | EB(ENOMEM) : EB(ENOENT);
+}
+
+static void op_remove(void)
+{
+	int slot = pick_slot(), s = slot_space(slot), ret;
+	struct mspace *m = s >= 0 ? &sp[s] : NULL;
+	enum argcls ac = pick_argcls();
+	struct guestmem_region d;
+	struct mreg *hit;
+	unsigned int expect;
+
+	gen_remove_desc(m, &d);
 	D("REMOVE slot %d gpa %#llx size %#llx rsv %#llx/%#llx arg %s", slot,
 	  (unsigned long long)d.gpa, (unsigned long long)d.size,
 	  (unsigned long long)d.reserved[0], (unsigned long long)d.reserved[1],
@@ -350,16 +390,462 @@ static void op_remove(void)
 		check_result(C_REMOVE, ret, EB(EFAULT));
 		return;
 	}
-	for (i = 0; i < m->nreg; i++)
-		if (m->reg[i].gpa == d.gpa && m->reg[i].size == d.size)
-			hit = &m->reg[i];
-	if (d.reserved[0] || d.reserved[1])
-		expect = EB(EINVAL) | (hit ? 0 : EB(ENOENT));
-	else
-		expect = hit ? EB(0) | EB(ENOMEM) : EB(ENOENT);
+	expect = remove_expect(m, &d, &hit);
 	if (!check_result(C_REMOVE, ret, expect) || ret)
 		return;
 	m_delete(m, hit);
+}
+
+/* ---- region batches: GUESTMEM_ADD_REGIONS, GUESTMEM_REMOVE_REGIONS -------- */
+
+#define RB_MAX		GUESTMEM_REGION_BATCH_MAX
+#define RB_SZ		sizeof(struct guestmem_region)
+
+/* How a batch's entries are drawn. */
+enum rbmode { RB_CLEAN, RB_MIXED, RB_RANDOM, RB_RUN, RB_ALL, RB_BIG, RB_NMODE };
+static const char *const rbmode_name[RB_NMODE] = {
+	"clean", "mixed", "random", "run", "all", "big",
+};
+
+/* Where a batch's entries are. */
+enum rbarr { RA_GOOD, RA_RO, RA_NULL, RA_UNMAPPED, RA_KERNEL, RA_NONCANON,
+	     RA_SHORT, RA_N };
+static const char *const rbarr_name[RA_N] = {
+	"good", "ro", "null", "unmapped", "kernel", "noncanonical", "short",
+};
+
+static struct guestmem_region rb_ent[RB_MAX];
+static enum ucls rb_uc[RB_MAX];
+static unsigned int rb_exp[RB_MAX];	/* each entry's outcomes, up to rb_stop */
+static unsigned int rb_stop;		/* the first entry that cannot succeed */
+static struct mspace rb_scr;		/* the space after the entries before */
+
+/* What the batches did, by add (1) or remove (0). */
+static unsigned long rb_ok[2], rb_ok_entries[2], rb_fail_first[2],
+		     rb_fail_later[2], rb_fail_whole[2];
+
+/*
+ * An add entry that should succeed, mostly: aligned, a free GPA range of
+ * the scratch space when one is found, VMALLOC or USER pool memory.
+ */
+static void gen_add_clean(struct guestmem_region *d, enum ucls *uc,
+			  uint64_t vm_extra)
+{
+	static const uint64_t pages[] = { 1, 1, 1, 2, 2, 4, 8, 16 };
+	static const uint32_t flags[] = { 0, 0, 0, RO, DL, DL, RO | DL };
+	unsigned int tries;
+
+	memset(d, 0, sizeof(*d));
+	*uc = U_POOL;
+	d->backing = chance(65) ? GUESTMEM_BACKING_VMALLOC : GUESTMEM_BACKING_USER;
+	if (model_vmalloc_total() + vm_extra > MODEL_VMALLOC_MAX)
+		d->backing = GUESTMEM_BACKING_USER;
+	d->size = pages[rnd(ARRAY_LEN(pages))] * PG;
+	d->flags = flags[rnd(ARRAY_LEN(flags))];
+	for (tries = 0; tries < 8; tries++) {
+		d->gpa = pick_region_gpa(&rb_scr, d->size) & ~(PG - 1);
+		if (!wraps(d->gpa, d->size) &&
+		    !m_overlaps(&rb_scr, d->gpa, range_last(d->gpa, d->size)))
+			break;
+	}
+	if (d->backing == GUESTMEM_BACKING_USER)
+		d->user_addr = pick_uaddr(d->size, uc);
+}
+
+/* A removal entry naming a region of the scratch space exactly, if any. */
+static bool gen_remove_clean(struct guestmem_region *d)
+{
+	int r = pick_region(&rb_scr);
+
+	if (r < 0)
+		return false;
+	memset(d, 0, sizeof(*d));
+	d->gpa = rb_scr.reg[r].gpa;
+	d->size = rb_scr.reg[r].size;
+	if (chance(25)) {
+		/* As GET_REGIONS reports it, or junk: ignored either way. */
+		d->user_addr = chance(50) ? rb_scr.reg[r].uaddr : rnd64();
+		d->backing = chance(50) ? rb_scr.reg[r].backing : rnd64();
+		d->flags = chance(50) ? rb_scr.reg[r].flags : rnd64();
+	}
+	return true;
+}
+
+/*
+ * Entry @i's outcomes against the scratch space, which takes the entry if
+ * it can succeed: entries are checked in order, each against the space
+ * and the entries before it.  Entries after the first that cannot succeed
+ * are not looked at.
+ */
+static void rb_eval(bool add, unsigned int i)
+{
+	struct guestmem_region *d = &rb_ent[i];
+	struct mreg *hit;
+	unsigned int e;
+
+	if (rb_stop < i)
+		return;
+	if (add) {
+		e = add_expect(&rb_scr, d, rb_uc[i]);
+		if (e & EB(0))
+			m_insert(&rb_scr, d);
+	} else {
+		e = remove_expect(&rb_scr, d, &hit);
+		if (e & EB(0))
+			m_delete(&rb_scr, hit);
+	}
+	rb_exp[i] = e;
+	if (!(e & EB(0)))
+		rb_stop = i;
+}
+
+/* Draw @n entries with @mode against the scratch space, evaluating each. */
+static void rb_gen(bool add, enum rbmode mode, unsigned int n, uint64_t vm0)
+{
+	uint64_t base = 0, step = PG;
+	uint32_t run_flags = 0;
+	unsigned int i, tries;
+	int r;
+
+	if (mode == RB_RUN || mode == RB_BIG) {
+		/* Adjacent VMALLOC regions from a free GPA. */
+		step = (mode == RB_BIG || chance(70) ? 1 : 1 + rnd(4)) * PG;
+		run_flags = chance(30) ? DL : 0;
+		for (tries = 0; tries < 8; tries++) {
+			base = pick_region_gpa(&rb_scr, step) & ~(PG - 1);
+			if (!m_find(&rb_scr, base))
+				break;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct guestmem_region *d = &rb_ent[i];
+		uint64_t vm_extra = m_total(&rb_scr, GUESTMEM_BACKING_VMALLOC) - vm0;
+
+		rb_uc[i] = U_POOL;
+		if (add && (mode == RB_RUN || mode == RB_BIG)) {
+			memset(d, 0, sizeof(*d));
+			d->gpa = base + i * step;
+			d->size = step;
+			d->flags = run_flags;
+			if (mode == RB_RUN && chance(5))
+				gen_add_desc(&rb_scr, d, &rb_uc[i], vm_extra);
+		} else if (!add && (mode == RB_ALL || mode == RB_BIG) &&
+			   rb_stop == RB_MAX && rb_scr.nreg) {
+			/* Every region of the space, in random order. */
+			r = rnd(rb_scr.nreg);
+			memset(d, 0, sizeof(*d));
+			d->gpa = rb_scr.reg[r].gpa;
+			d->size = rb_scr.reg[r].size;
+		} else if (mode == RB_BIG && i) {
+			*d = rb_ent[rnd(i)];	/* already removed */
+		} else if (i && chance(6)) {
+			/* An earlier entry again, or overlapping it. */
+			unsigned int j = rnd(i);
+
+			*d = rb_ent[j];
+			rb_uc[i] = rb_uc[j];
+			if (add && d->size >= PG && chance(50))
+				d->gpa += rnd(d->size / PG) * PG;
+		} else if (add && (mode == RB_CLEAN ||
+				   (mode == RB_MIXED && chance(75)))) {
+			gen_add_clean(d, &rb_uc[i], vm_extra);
+		} else if (add) {
+			gen_add_desc(&rb_scr, d, &rb_uc[i], vm_extra);
+		} else if (mode == RB_RANDOM || (mode == RB_MIXED && chance(25)) ||
+			   !gen_remove_clean(d)) {
+			gen_remove_desc(&rb_scr, d);
+		}
+		rb_eval(add, i);
+	}
+}
+
+/* The entries, for a violation report. */
+static void rb_dump(unsigned int n, unsigned int index)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		const struct guestmem_region *d = &rb_ent[i];
+
+		if (n > 48 && i > 40 && i + 2 < index)
+			continue;	/* the head and what leads to @index */
+		if (n > 48 && i > index + 2 && i > 40)
+			break;
+		printf("#   entry %u: gpa %#llx size %#llx backing %u flags %#x user_addr %#llx (%s) rsv %#llx/%#llx; model %s\n",
+		       i, (unsigned long long)d->gpa, (unsigned long long)d->size,
+		       d->backing, d->flags, (unsigned long long)d->user_addr,
+		       ucls_name[rb_uc[i]], (unsigned long long)d->reserved[0],
+		       (unsigned long long)d->reserved[1],
+		       i <= rb_stop ? eset_str(rb_exp[i]) : "(not reached)");
+	}
+}
+
+/* The space's generation, region count and size against the model's. */
+static void rb_probe(int fd, struct mspace *m, const char *what)
+{
+	struct guestmem_info info;
+
+	if (gm_info(fd, &info)) {
+		violation("GET_INFO fails after %s", what);
+		return;
+	}
+	if (info.generation != m->gen || info.num_regions != (uint32_t)m->nreg ||
+	    info.total_size != m_total(m, 2))
+		violation("after %s: generation %llu, %u regions, %llu bytes; model %llu, %d, %llu",
+			  what, (unsigned long long)info.generation,
+			  info.num_regions, (unsigned long long)info.total_size,
+			  (unsigned long long)m->gen, m->nreg,
+			  (unsigned long long)m_total(m, 2));
+}
+
+/*
+ * GUESTMEM_ADD_REGIONS (@add) or GUESTMEM_REMOVE_REGIONS: 0 to about 12
+ * entries (sometimes a run of tens, every region, or a batch of the
+ * maximum size), drawn as ADD_REGION's and REMOVE_REGION's arguments are,
+ * each against the space and the entries before it (overlaps, repeats);
+ * bad flags, reserved, count and arrays.  The model applies the entries
+ * one by one to a scratch copy of the space: the call must fail at the
+ * first entry that cannot succeed, or before it at one that may fail,
+ * with an errno that entry's single call could return, and change nothing;
+ * or succeed, add or remove every entry and bump the generation once.
+ */
+static void op_region_batch(bool add)
+{
+	enum call c = add ? C_ADD_REGIONS : C_REMOVE_REGIONS;
+	const char *name = add ? "ADD_REGIONS" : "REMOVE_REGIONS";
+	int slot = pick_slot(), s = slot_space(slot), fd = fd_of(slot), ret;
+	struct mspace *m = s >= 0 ? &sp[s] : NULL;
+	enum argcls ac = pick_argcls();
+	struct guestmem_region_batch b, *u;
+	struct guestmem_info info;
+	unsigned int n, count, i, whole = 0, expect, index, cm = rnd(100);
+	enum rbarr ra = RA_GOOD;
+	enum rbmode mode;
+	uint8_t *area, *arr = NULL;
+	size_t room, area_sz;
+	uint64_t vm0 = m ? m_total(m, GUESTMEM_BACKING_VMALLOC) : 0, gen0;
+
+	if (cm < 1)
+		mode = RB_BIG;
+	else if (cm < 13)
+		mode = add ? RB_RUN : RB_ALL;
+	else if (cm < 50)
+		mode = RB_CLEAN;
+	else if (cm < 78)
+		mode = RB_MIXED;
+	else
+		mode = RB_RANDOM;
+	if (mode == RB_BIG)
+		n = RB_MAX - rnd(2);
+	else if (mode == RB_ALL)
+		n = (m ? m->nreg : 0) + chance(20);
+	else if (chance(5))
+		n = 0;
+	else
+		n = mode == RB_RUN ? 2 + rnd(40) : 1 + rnd(12);
+	/* The model holds MAXREG regions (max_regions is MAXREG when it can be set). */
+	if (add && max_regions > MAXREG) {
+		if (m && m->nreg + n > MAXREG)
+			n = MAXREG - m->nreg;
+		if (mode == RB_BIG)
+			mode = RB_RUN;
+	}
+
+	m_clone(&rb_scr, m);
+	uaddr_extra = &rb_scr;
+	rb_stop = RB_MAX;
+	rb_gen(add, mode, n, vm0);
+	uaddr_extra = NULL;
+	if (rb_stop > n)
+		rb_stop = n;
+
+	/* The array: at the end of a page or of the data buffer, or bad. */
+	room = n * RB_SZ;
+	area = room <= PG ? regarea : data;
+	area_sz = room <= PG ? PG : DATA_SZ;
+	count = n;
+	cm = rnd(100);
+	if (cm < 88)
+		ra = RA_GOOD;
+	else if (cm < 92)
+		ra = room + 64 <= PG ? RA_RO : RA_GOOD;
+	else if (cm < 94)
+		ra = RA_NULL;
+	else if (cm < 96)
+		ra = RA_UNMAPPED;
+	else if (cm < 97)
+		ra = RA_KERNEL;
+	else if (cm < 98)
+		ra = RA_NONCANON;
+	else
+		ra = RA_SHORT;
+	switch (ra) {
+	case RA_GOOD:
+	case RA_SHORT:
+		arr = area + area_sz - room;
+		memcpy(arr, rb_ent, room);
+		if (ra == RA_SHORT)
+			count = n + 1 + rnd(3);	/* runs into the guard page */
+		break;
+	case RA_RO:
+		if (mprotect(ropg, PG, PROT_READ | PROT_WRITE))
+			abort();
+		arr = ropg + PG - 64 - room;	/* place_arg() uses the end */
+		memcpy(arr, rb_ent, room);
+		if (mprotect(ropg, PG, PROT_READ))
+			abort();
+		break;
+	case RA_NULL:
+		arr = NULL;
+		break;
+	case RA_UNMAPPED:
+		arr = unmapped + rnd(8) * PG;
+		break;
+	case RA_KERNEL:
+		arr = (uint8_t *)(uintptr_t)0xffff888000000000ULL;
+		break;
+	default:
+		arr = (uint8_t *)(uintptr_t)0x0000800000000000ULL;
+	}
+	if (chance(2))
+		count = chance(50) ? RB_MAX + 1 + rnd(2) :
+			chance(50) ? 0xffffffffU : 1U << (13 + rnd(19));
+
+	memset(&b, 0, sizeof(b));
+	b.regions = (uintptr_t)arr;
+	b.count = count;
+	if (chance(3))
+		b.flags = 1U << rnd(32);
+	if (chance(3))
+		b.reserved = 1 + rnd(1000);
+	b.index = 0xdead0000U | rnd(0x10000);	/* an output */
+
+	if (b.flags || b.reserved)
+		whole |= EB(EINVAL);
+	if (count > RB_MAX)
+		whole |= EB(E2BIG);
+	else if (count && ra != RA_GOOD && ra != RA_RO)
+		whole |= EB(EFAULT);
+
+	D("%s slot %d count %u flags %#x rsv %u array %s arg %s; %u %s entries, the first that cannot succeed %u:",
+	  name, slot, count, b.flags, b.reserved, rbarr_name[ra],
+	  argcls_name[ac], n, rbmode_name[mode], rb_stop);
+	for (i = 0; i < n && strlen(desc) + 80 < sizeof(desc); i++)
+		DA(" [%#llx+%#llx b%u f%#x %s%s]",
+		   (unsigned long long)rb_ent[i].gpa,
+		   (unsigned long long)rb_ent[i].size, rb_ent[i].backing,
+		   rb_ent[i].flags, rb_ent[i].backing == GUESTMEM_BACKING_USER ?
+		   ucls_name[rb_uc[i]] : "-",
+		   rb_ent[i].reserved[0] || rb_ent[i].reserved[1] ? " rsv" : "");
+	if (i < n)
+		DA(" ...");
+
+	u = place_arg(&b, sizeof(b), ac);
+	ret = do_ioctl(fd, add ? GUESTMEM_ADD_REGIONS : GUESTMEM_REMOVE_REGIONS, u);
+
+	if (s < 0) {
+		check_result(c, ret, EB(EBADF));
+		goto out;
+	}
+	if (arg_unreadable(ac)) {
+		check_result(c, ret, EB(EFAULT));
+		goto probe;
+	}
+	if (ac == A_RO) {
+		/* It ran, but `index` could not be stored: did it take effect? */
+		if (!check_result(c, ret, EB(EFAULT)))
+			goto out;
+		if (gm_info(fd, &info)) {
+			violation("GET_INFO fails after %s", name);
+			goto out;
+		}
+		if (info.generation == m->gen)
+			goto probe;
+		if (whole || !count || rb_stop < n) {
+			violation("%s took effect (generation %llu -> %llu), but the model says it cannot succeed",
+				  name, (unsigned long long)m->gen,
+				  (unsigned long long)info.generation);
+			rb_dump(n, rb_stop);
+			goto out;
+		}
+		goto apply;
+	}
+
+	index = u->index;
+	if (whole) {
+		expect = whole;
+	} else if (!count) {
+		expect = EB(0);
+	} else if (index == count) {
+		/* Success, or a failure of the call as a whole (the copy, the set). */
+		expect = (rb_stop == n ? EB(0) : 0) | EB(ENOMEM);
+	} else if (index < count && index <= rb_stop) {
+		expect = rb_exp[index] & ~EB(0);
+		if (!expect) {
+			violation("%s returned %s for entry %u, which the model says succeeds (%s)",
+				  name, ename(ret), index, eset_str(rb_exp[index]));
+			rb_dump(n, index);
+			goto out;
+		}
+	} else {
+		violation("%s returned %s with index %u of %u; the first entry that cannot succeed is %u",
+			  name, ename(ret), index, count, rb_stop);
+		rb_dump(n, index);
+		goto out;
+	}
+	if ((whole || !ret) && index != count) {
+		violation("%s returned %s with index %u; expected the count, %u",
+			  name, ename(ret), index, count);
+		rb_dump(n, index);
+		goto out;
+	}
+	if (!(expect & EB(ret))) {
+		if (index < count)
+			violation("%s returned %s for entry %u; that entry allows %s (the first that cannot succeed is %u)",
+				  name, ename(ret), index, eset_str(expect), rb_stop);
+		else
+			violation("%s returned %s with index %u = count; the call as a whole allows %s (the first entry that cannot succeed is %u)",
+				  name, ename(ret), index, eset_str(expect), rb_stop);
+		rb_dump(n, index);
+	}
+	if (!check_result(c, ret, expect))
+		goto probe;
+	if (ret)
+		(index == count ? rb_fail_whole : index ? rb_fail_later :
+		 rb_fail_first)[add]++;
+	if (ret || !count)
+		goto probe;
+apply:
+	gen0 = m->gen;
+	for (i = 0; i < n; i++) {
+		struct mreg *hit;
+
+		if (add) {
+			m_insert(m, &rb_ent[i]);
+		} else {
+			hit = m_match(m, rb_ent[i].gpa, rb_ent[i].size);
+			if (!hit)
+				abort();	/* the scratch space had it */
+			m_delete(m, hit);
+		}
+	}
+	m->gen = gen0 + 1;	/* one bump for the whole batch */
+	rb_ok[add]++;
+	rb_ok_entries[add] += n;
+probe:
+	rb_probe(fd, m, name);
+out:
+	m_free_regions(&rb_scr);
+}
+
+static void op_add_regions(void)
+{
+	op_region_batch(true);
+}
+
+static void op_remove_regions(void)
+{
+	op_region_batch(false);
 }
 
 static void op_get_regions(void)
@@ -1722,7 +2208,8 @@ static const struct opdef opdefs[] = {
 	OP(dirty, 7, false), OP(unknown_ioctl, 2, false),
 	OP(rdwr, 10, false), OP(lseek, 5, false), OP(mmap, 4, false),
 	OP(munmap, 2, false), OP(madvise, 1, false), OP(touch, 8, false),
-	OP(fork, 1, true),
+	OP(fork, 1, true), OP(add_regions, 4, false),
+	OP(remove_regions, 3, false),
 #undef OP
 };
 
@@ -1751,7 +2238,7 @@ void run_op(bool allow_fork)
 		printf("# %s%lu: %s\n", in_child ? "  child " : "", op_index, desc);
 }
 
-/* The time spent in each kind of op during the run. */
+/* The time spent in each kind of op during the run; what region batches did. */
 void print_op_times(void)
 {
 	char line[512] = "#   time per op kind (ms):";
@@ -1763,4 +2250,8 @@ void print_op_times(void)
 				 " %s %llu", opdefs[c].name,
 				 (unsigned long long)op_us[c] / 1000);
 	printf("%s\n", line);
+	for (c = 2; c-- > 0;)
+		printf("#   %s batches: %lu applied (%lu entries); failed at entry 0 %lu, at a later entry %lu, as a whole %lu\n",
+		       c ? "add" : "remove", rb_ok[c], rb_ok_entries[c],
+		       rb_fail_first[c], rb_fail_later[c], rb_fail_whole[c]);
 }
