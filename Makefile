@@ -4,6 +4,8 @@
 #
 #   make              build module/guestmem.ko and the samples against KDIR
 #   make sparse       the same with sparse on every file (C=2)
+#   make tools        guestmemctl and guestmem-demo in tools/ (tools/Makefile,
+#                     which builds every user-space program)
 #   make check        the whole test suite in VMs (see README.md)
 #   make run          the demo in a VM with Debian's stock kernel
 #   make shell        an interactive shell in the debug VM
@@ -11,8 +13,8 @@
 #   make stress       long stress and fuzzing runs in the debug VM
 #   make install      modules_install into updates/guestmem/ of the kernel
 #                     of KDIR (INSTALL_MOD_PATH=$(DESTDIR)), the uapi
-#                     header, the udev rule, guestmemctl (if built), the
-#                     man pages guestmem(4) and guestmemctl(8)
+#                     header, the udev rule, guestmemctl, the man pages
+#                     guestmem(4) and guestmemctl(8)
 #   make uninstall    remove what `make install` installed
 #   make dkms-install the same, with DKMS building the module for every kernel
 #   make dkms-remove  remove what `make dkms-install` installed
@@ -31,8 +33,16 @@ modules:
 sparse:
 	$(MAKE) -C $(KDIR) M=$(PWD) W=1 C=2 modules
 
+tools:
+	$(MAKE) -C tools
+
+# What install puts in /usr/bin.
+guestmemctl:
+	$(MAKE) -C tools guestmemctl
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean
+	$(if $(wildcard tools/Makefile),$(MAKE) -C tools clean)
 	rm -rf build
 
 check:
@@ -53,7 +63,7 @@ stress:
 deb:
 	scripts/build-deb
 
-.PHONY: all modules sparse clean check run shell bench stress deb
+.PHONY: all modules sparse tools guestmemctl clean check run shell bench stress deb
 
 # ---- installation ----------------------------------------------------------
 # DESTDIR stages the files under a directory (for packaging or a test): then
@@ -77,8 +87,6 @@ DKMS_SRC = $(DESTDIR)/usr/src/guestmem-$(DKMS_VERSION)
 DKMS_FILES = Kbuild Makefile dkms.conf $(filter-out %.mod.c,$(wildcard \
 	module/Kbuild module/*.[ch] module/tests/*.[ch] include/linux/*.h \
 	uapi/linux/*.h samples/Kbuild samples/*.[ch]))
-# guestmemctl, if built (make -C tools, or make run into build/tools).
-GUESTMEMCTL = $(firstword $(wildcard tools/guestmemctl build/tools/guestmemctl))
 MODDIR = $(DESTDIR)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)
 
 define check_krel
@@ -93,8 +101,7 @@ define install_userspace
 	sed 's/GROUP="guestmem"/GROUP="$(GUESTMEM_GROUP)"/' udev/70-guestmem.rules \
 		> $(DESTDIR)$(UDEVRULESDIR)/70-guestmem.rules
 	chmod 0644 $(DESTDIR)$(UDEVRULESDIR)/70-guestmem.rules
-	$(if $(GUESTMEMCTL),install -D -m 0755 $(GUESTMEMCTL) \
-		$(DESTDIR)$(PREFIX)/bin/guestmemctl)
+	install -D -m 0755 tools/guestmemctl $(DESTDIR)$(PREFIX)/bin/guestmemctl
 	install -D -m 0644 man/guestmem.4 $(DESTDIR)$(MANDIR)/man4/guestmem.4
 	install -D -m 0644 man/guestmemctl.8 $(DESTDIR)$(MANDIR)/man8/guestmemctl.8
 	$(if $(DESTDIR),,getent group $(GUESTMEM_GROUP) >/dev/null || \
@@ -112,7 +119,7 @@ define uninstall_userspace
 		$(DESTDIR)$(MANDIR)/man8/guestmemctl.8
 endef
 
-install: modules
+install: modules guestmemctl
 	$(check_krel)
 	$(MAKE) -C $(KDIR) M=$(PWD) INSTALL_MOD_PATH=$(DESTDIR) \
 		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) modules_install
@@ -128,7 +135,7 @@ uninstall:
 	$(uninstall_userspace)
 	$(if $(DESTDIR),,depmod -a $(KREL))
 
-dkms-install:
+dkms-install: guestmemctl
 	$(check_krel)
 	if $(DKMS) status -m guestmem -v $(DKMS_VERSION) | grep -q .; then \
 		$(DKMS) remove -m guestmem -v $(DKMS_VERSION) --all; fi
