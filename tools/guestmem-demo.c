@@ -23,27 +23,16 @@
  * nested virtualization), that step says so and is skipped.
  *
  * Every step checks its result: the exit status is 0 only if all went as
- * narrated, so `make run` doubles as a smoke test.
+ * narrated, so `make run` doubles as a smoke test.  The ioctls go through
+ * the selftests' library (selftests/lib/guestmem_util), as in the tests.
  */
-#define _GNU_SOURCE
 #include <endian.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
-#include <linux/guestmem.h>
 #include <sys/eventfd.h>
 #include "../samples/guestmem_dma.h"
 #include "../samples/guestmem_vq.h"
+#include "guestmem_util.h"
 #include "vmm.h"
 
 #define __noreturn	__attribute__((noreturn))
@@ -104,54 +93,32 @@ static void __noreturn __printf(1, 2) fail(const char *fmt, ...)
 	exit(1);
 }
 
-static void add_region(int fd, uint64_t gpa, uint32_t backing, void *user,
-		       uint32_t flags)
+/* A dirty-logged region of REGION_SIZE bytes at @gpa. */
+static void add_region(int fd, uint64_t gpa, uint32_t backing, void *user)
 {
-	struct guestmem_region r;
+	int err = gm_add(fd, gpa, REGION_SIZE, (uintptr_t)user, backing,
+			 GUESTMEM_REGION_DIRTY_LOG);
 
-	memset(&r, 0, sizeof(r));
-	r.gpa = gpa;
-	r.size = REGION_SIZE;
-	r.user_addr = (uintptr_t)user;
-	r.backing = backing;
-	r.flags = flags;
-	if (ioctl(fd, GUESTMEM_ADD_REGION, &r))
-		die("GUESTMEM_ADD_REGION");
-}
-
-/* GUESTMEM_READ or GUESTMEM_WRITE; returns 0 or errno, sets *done. */
-static int gm_io(int fd, unsigned long req, uint64_t gpa, void *buf,
-		 uint64_t len, uint32_t flags, uint64_t *done)
-{
-	struct guestmem_io io;
-	int ret;
-
-	memset(&io, 0, sizeof(io));
-	io.gpa = gpa;
-	io.len = len;
-	io.buf = (uintptr_t)buf;
-	io.flags = flags;
-	ret = ioctl(fd, req, &io) ? errno : 0;
-	*done = io.done;
-	return ret;
+	if (err)
+		die_err("GUESTMEM_ADD_REGION", -err);
 }
 
 static void show_regions(int fd)
 {
-	struct guestmem_region regions[8];
-	struct guestmem_region_list list = {
-		.count = 8, .regions = (uintptr_t)regions,
-	};
+	struct guestmem_region *regions;
 	struct guestmem_info info;
-	unsigned int i;
+	uint32_t i, n;
+	int err;
 
-	if (ioctl(fd, GUESTMEM_GET_INFO, &info))
-		die("GUESTMEM_GET_INFO");
-	if (ioctl(fd, GUESTMEM_GET_REGIONS, &list))
+	err = gm_info(fd, &info);
+	if (err)
+		die_err("GUESTMEM_GET_INFO", -err);
+	regions = gm_regions(fd, &n);
+	if (!regions)
 		die("GUESTMEM_GET_REGIONS");
-	if (list.count != 2 || info.num_regions != 2)
-		fail("expected 2 regions, got %u", list.count);
-	for (i = 0; i < list.count; i++)
+	if (n != 2 || info.num_regions != 2)
+		fail("expected 2 regions, got %u", n);
+	for (i = 0; i < n; i++)
 		printf("   [%#llx, %#llx)  %s, dirty-logged\n",
 		       (unsigned long long)regions[i].gpa,
 		       (unsigned long long)(regions[i].gpa + regions[i].size),
@@ -161,6 +128,7 @@ static void show_regions(int fd)
 	printf("   GUESTMEM_GET_INFO: %u regions, %llu KiB, generation %llu\n",
 	       info.num_regions, (unsigned long long)info.total_size >> 10,
 	       (unsigned long long)info.generation);
+	free(regions);
 }
 
 /*
@@ -170,19 +138,16 @@ static void show_regions(int fd)
 static void dirty_log(int fd, int clear, uint64_t expect)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	struct guestmem_dirty_log d;
 	uint64_t bitmap[2] = { 0, 0 };
 	uint64_t i, pages = SPAN / page;
+	int err;
 
 	if (pages > 128)
 		fail("page size %ld: too many pages for the demo", page);
-	memset(&d, 0, sizeof(d));
-	d.gpa = GPA_A;
-	d.size = SPAN;
-	d.bitmap = (uintptr_t)bitmap;
-	d.flags = clear ? GUESTMEM_DIRTY_LOG_CLEAR : 0;
-	if (ioctl(fd, GUESTMEM_GET_DIRTY_LOG, &d))
-		die("GUESTMEM_GET_DIRTY_LOG");
+	err = gm_dirty_log(fd, GPA_A, SPAN, bitmap,
+			   clear ? GUESTMEM_DIRTY_LOG_CLEAR : 0);
+	if (err)
+		die_err("GUESTMEM_GET_DIRTY_LOG", -err);
 	printf("   dirty pages:");
 	for (i = 0; i < pages; i++)
 		if (bitmap[i / 64] & (1ULL << (i % 64)))
@@ -514,15 +479,11 @@ static bool vq_kvm_demo(int fd, const char *map, const char *user)
 static void clear_dirty_log(int fd)
 {
 	uint64_t bitmap[2];
-	struct guestmem_dirty_log d;
+	int err = gm_dirty_log(fd, GPA_A, SPAN, bitmap,
+			       GUESTMEM_DIRTY_LOG_CLEAR);
 
-	memset(&d, 0, sizeof(d));
-	d.gpa = GPA_A;
-	d.size = SPAN;
-	d.bitmap = (uintptr_t)bitmap;
-	d.flags = GUESTMEM_DIRTY_LOG_CLEAR;
-	if (ioctl(fd, GUESTMEM_GET_DIRTY_LOG, &d))
-		die("GUESTMEM_GET_DIRTY_LOG");
+	if (err)
+		die_err("GUESTMEM_GET_DIRTY_LOG", -err);
 }
 
 static const char guest_msg[] = "hello from a KVM guest whose RAM is this space";
@@ -561,10 +522,10 @@ static void run_guestmemctl(int fd, const char *cmd, const char *gpa,
 		perror("exec guestmemctl");
 		_exit(127);
 	}
-	if (waitpid(pid, &st, 0) != pid)
-		die("waitpid");
-	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		fail("guestmemctl failed (wait status %#x)", st);
+	st = wait_child(pid);
+	if (st)
+		fail("guestmemctl failed: %d (exit status; 1000 + N: signal N)",
+		     st);
 }
 
 static void kvm_demo(int fd, char *map)
@@ -633,28 +594,26 @@ int main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("guestmem demo: one guest physical address space\n\n");
-	fd = open("/dev/guestmem", O_RDWR);
+	/* Not gm_open()'s O_CLOEXEC: guestmemctl inherits it (as fd 3). */
+	fd = open(GM_DEV, O_RDWR);
 	if (fd < 0)
-		die("open /dev/guestmem");
+		die("open " GM_DEV);
 
 	/*
 	 * Shared memory (shmem), which a guestmem mapping can map: the pages
 	 * of private anonymous memory stay the owner's alone.
 	 */
-	user = mmap(NULL, REGION_SIZE, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (user == MAP_FAILED)
+	user = map_shmem(REGION_SIZE);
+	if (!user)
 		die("mmap shared");
-	add_region(fd, GPA_A, GUESTMEM_BACKING_VMALLOC, NULL,
-		   GUESTMEM_REGION_DIRTY_LOG);
-	add_region(fd, GPA_B, GUESTMEM_BACKING_USER, user,
-		   GUESTMEM_REGION_DIRTY_LOG);
+	add_region(fd, GPA_A, GUESTMEM_BACKING_VMALLOC, NULL);
+	add_region(fd, GPA_B, GUESTMEM_BACKING_USER, user);
 	printf("1. open(\"/dev/guestmem\") gives an empty space; GUESTMEM_ADD_REGION\n"
 	       "   adds two adjacent regions with different backings:\n");
 	show_regions(fd);
 
-	err = gm_io(fd, GUESTMEM_WRITE, MSG_GPA, (void *)msg, sizeof(msg), 0,
-		    &done);
+	err = -gm_io(fd, GUESTMEM_WRITE, MSG_GPA, (void *)msg, sizeof(msg), 0,
+		     &done);
 	if (err)
 		die_err("GUESTMEM_WRITE", err);
 	printf("\n2. GUESTMEM_WRITE %zu bytes at %#llx, across the boundary at %#llx\n",
@@ -663,7 +622,7 @@ int main(void)
 		fail("GUESTMEM_WRITE: done=%llu", (unsigned long long)done);
 
 	memset(buf, 0, sizeof(buf));
-	err = gm_io(fd, GUESTMEM_READ, MSG_GPA, buf, sizeof(msg), 0, &done);
+	err = -gm_io(fd, GUESTMEM_READ, MSG_GPA, buf, sizeof(msg), 0, &done);
 	if (err)
 		die_err("GUESTMEM_READ", err);
 	printf("   read back with GUESTMEM_READ: \"%s\"\n", buf);
@@ -689,15 +648,15 @@ int main(void)
 		fail("USER memory differs");
 
 	memset(buf, 0, sizeof(buf));
-	err = gm_io(fd, GUESTMEM_READ, GPA_HOLE - 8, buf, 16, 0, &done);
+	err = -gm_io(fd, GUESTMEM_READ, GPA_HOLE - 8, buf, 16, 0, &done);
 	printf("\n3. Holes: an exact read of 16 bytes at %#llx runs into the hole at %#llx:\n"
 	       "   %s, done=%llu (nothing moved)",
 	       GPA_HOLE - 8, GPA_HOLE, strerrorname_np(err) ?: "?",
 	       (unsigned long long)done);
 	if (err != ENXIO || done)
 		fail("expected ENXIO and done=0");
-	err = gm_io(fd, GUESTMEM_READ, GPA_HOLE - 8, buf, 16,
-		    GUESTMEM_IO_PARTIAL, &done);
+	err = -gm_io(fd, GUESTMEM_READ, GPA_HOLE - 8, buf, 16,
+		     GUESTMEM_IO_PARTIAL, &done);
 	if (err)
 		die_err("GUESTMEM_READ partial", err);
 	printf("; with GUESTMEM_IO_PARTIAL: done=%llu\n",
