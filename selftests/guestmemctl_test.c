@@ -7,7 +7,9 @@
  * read (hexdump -C and raw), write (hex, str, file), fill, copy, atomics,
  * dirty log, the errno messages (ENXIO, EEXIST, EACCES, ENOENT, EINVAL,
  * EOVERFLOW, ENOTTY, a missing device), malformed commands, and script mode
- * with its line numbers.
+ * with its line numbers, and its batches: consecutive add (remove) lines sent
+ * as one GUESTMEM_ADD_REGIONS (GUESTMEM_REMOVE_REGIONS), all or nothing, on a
+ * space the test shares with guestmemctl (-f FD).
  */
 #include <limits.h>
 #include <poll.h>
@@ -687,6 +689,257 @@ TEST_F(ctl, script_mode)
 		   "overlaps an existing region (EEXIST)\n");
 	CTL("", "");
 	EXPECT_RUN(0, "", "");
+}
+
+/* ---- script batches ------------------------------------------------------ */
+
+/* A space guestmemctl gets with -f: the fd is inherited (no O_CLOEXEC). */
+static int shared_space(char *opt, size_t len)
+{
+	int fd = open(GM_DEV, O_RDWR);
+
+	if (fd >= 0)
+		snprintf(opt, len, "-f %d", fd);
+	return fd;
+}
+
+/*
+ * @n script lines "add vmalloc GPA 4K" (every 100th "add user GPA 4K
+ * memfd") for the GPAs @base + i * @stride, or "remove GPA 4K" lines;
+ * then @tail.  Free it.
+ */
+static char *region_lines(unsigned int n, uint64_t base, uint64_t stride,
+			  bool add, const char *tail)
+{
+	size_t cap = n * 48 + strlen(tail) + 1, len = 0;
+	char *s = malloc(cap);
+	unsigned int i;
+
+	if (!s)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		uint64_t gpa = base + i * stride;
+
+		if (!add)
+			len += snprintf(s + len, cap - len, "remove 0x%llx 4K\n",
+					(unsigned long long)gpa);
+		else if (i % 100 == 99)
+			len += snprintf(s + len, cap - len,
+					"add user 0x%llx 4K memfd\n",
+					(unsigned long long)gpa);
+		else
+			len += snprintf(s + len, cap - len,
+					"add vmalloc 0x%llx 4K\n",
+					(unsigned long long)gpa);
+	}
+	snprintf(s + len, cap - len, "%s", tail);
+	return s;
+}
+
+/* The space of @fd has @n regions, generation @gen. */
+#define EXPECT_SPACE(fd, n, gen) do { \
+	struct guestmem_info _i; \
+	ASSERT_EQ(0, gm_info(fd, &_i)); \
+	EXPECT_EQ((uint32_t)(n), _i.num_regions); \
+	EXPECT_EQ((uint64_t)(gen), _i.generation); \
+} while (0)
+
+/* Whether the space of @fd holds exactly the 4K regions region_lines() makes. */
+static bool has_regions(int fd, unsigned int n, uint64_t base, uint64_t stride)
+{
+	struct guestmem_region *r;
+	unsigned int i;
+	uint32_t got;
+	bool ok;
+
+	r = gm_regions(fd, &got);
+	if (!r)
+		return false;
+	ok = got == n;
+	for (i = 0; ok && i < n; i++)
+		ok = r[i].gpa == base + i * stride && r[i].size == 4096 &&
+		     r[i].backing == (i % 100 == 99 ? GUESTMEM_BACKING_USER :
+				      GUESTMEM_BACKING_VMALLOC);
+	free(r);
+	return ok;
+}
+
+/*
+ * 2,000 adds in a script: one GUESTMEM_ADD_REGIONS (the generation moves
+ * once), every region there; the memory of the USER ones is usable by the
+ * commands after them.  Then 2,000 removals, again one call.
+ */
+TEST_F_TIMEOUT(ctl, script_batch_2000, 120)
+{
+	char opt[32], *script;
+	int fd;
+
+	fd = shared_space(opt, sizeof(opt));
+	ASSERT_LE(0, fd);
+	script = region_lines(2000, 0x100000, 0x2000, true,
+			      "write 0x1c6000 str:hi\nread 0x1c6000 2 raw\n");
+	ASSERT_NE(NULL, script);
+	CTL(script, opt);
+	free(script);
+	EXPECT_RUN(0, "hi", "");
+	EXPECT_SPACE(fd, 2000, 1);
+	EXPECT_TRUE(has_regions(fd, 2000, 0x100000, 0x2000));
+
+	script = region_lines(2000, 0x100000, 0x2000, false, "info\n");
+	ASSERT_NE(NULL, script);
+	CTL(script, opt);
+	free(script);
+	EXPECT_RUN(0,
+		   "api_version  1\n"
+		   "regions      0\n"
+		   "total_size   0x0 (0)\n"
+		   "generation   2\n"
+		   "features     0x3f mmap batch atomic fill_copy dirty_log region_batch\n",
+		   "");
+	EXPECT_SPACE(fd, 0, 2);
+	close(fd);
+}
+
+/* More than GUESTMEM_REGION_BATCH_MAX adds: two calls. */
+TEST_F_TIMEOUT(ctl, script_batch_max, 120)
+{
+	char opt[32], *script;
+	int fd;
+
+	fd = shared_space(opt, sizeof(opt));
+	ASSERT_LE(0, fd);
+	script = region_lines(GUESTMEM_REGION_BATCH_MAX + 4, 0, 0x1000, true, "");
+	ASSERT_NE(NULL, script);
+	CTL(script, opt);
+	free(script);
+	EXPECT_RUN(0, "", "");
+	EXPECT_SPACE(fd, GUESTMEM_REGION_BATCH_MAX + 4, 2);
+	EXPECT_TRUE(has_regions(fd, GUESTMEM_REGION_BATCH_MAX + 4, 0, 0x1000));
+	close(fd);
+}
+
+/*
+ * The 5th of a run of adds overlaps the 2nd: the message names line 5 and
+ * none of the run takes effect; with -k, every other line does.
+ */
+TEST_F(ctl, script_batch_add_fails)
+{
+	static const char script[] =
+		"add vmalloc 0x100000 4K\n"
+		"add vmalloc 0x200000 8K dirty\n"
+		"add user 0x300000 8K memfd\n"
+		"add user 0x400000 4K\n"
+		"add vmalloc 0x201000 4K\n"
+		"add vmalloc 0x500000 4K\n"
+		"echo not reached\n";
+	static const char msg[] =
+		"guestmemctl: line 5: add vmalloc 0x201000 4K: "
+		"overlaps an existing region (EEXIST)\n";
+	char opt[32], opt_k[40];
+	int fd;
+
+	fd = shared_space(opt, sizeof(opt));
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, gm_add_vmalloc(fd, 0x600000, 4096));
+	CTL(script, opt);
+	EXPECT_RUN(1, "", msg);
+	EXPECT_SPACE(fd, 1, 1);
+
+	/* Overlapping a region of the space, not of the run. */
+	CTL("add vmalloc 0 4K\nadd vmalloc 4K 4K\nadd vmalloc 8K 4K\n"
+	    "add vmalloc 12K 4K\nadd vmalloc 0x5ff000 8K\nadd vmalloc 16K 4K\n", opt);
+	EXPECT_RUN(1, "", "guestmemctl: line 5: add vmalloc 0x5ff000 8K: "
+		   "overlaps an existing region (EEXIST)\n");
+	EXPECT_SPACE(fd, 1, 1);
+
+	snprintf(opt_k, sizeof(opt_k), "-k %s", opt);
+	CTL(script, opt_k);
+	EXPECT_RUN(1, "not reached\n", msg);
+	EXPECT_SPACE(fd, 6, 6);
+	close(fd);
+}
+
+/*
+ * Removals likewise: the 5th names a region the 2nd removes, or none; the
+ * space keeps every region.
+ */
+TEST_F(ctl, script_batch_remove_fails)
+{
+	char opt[32];
+	int fd, i;
+
+	fd = shared_space(opt, sizeof(opt));
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 6; i++)
+		ASSERT_EQ(0, gm_add_vmalloc(fd, 0x100000 * (i + 1), 4096));
+	CTL("remove 1M 4K\nremove 2M 4K\nremove 3M 4K\nremove 4M 4K\n"
+	    "remove 2M 4K\nremove 5M 4K\necho not reached\n", opt);
+	EXPECT_RUN(1, "", "guestmemctl: line 5: remove 2M 4K: "
+		   "no region with exactly this GPA and size (ENOENT)\n");
+	EXPECT_SPACE(fd, 6, 6);
+	CTL("remove 1M 4K\nremove 2M 4K\nremove 3M 4K\nremove 4M 4K\n"
+	    "remove 5M 8K\nremove 6M 4K\n", opt);
+	EXPECT_RUN(1, "", "guestmemctl: line 5: remove 5M 8K: "
+		   "no region with exactly this GPA and size (ENOENT)\n");
+	EXPECT_SPACE(fd, 6, 6);
+	CTL("remove 1M 4K\nremove 2M 4K\nremove 3M 4K\nremove 4M 4K\n"
+	    "remove 5M 4K\nremove 6M 4K\n", opt);
+	EXPECT_RUN(0, "", "");
+	EXPECT_SPACE(fd, 0, 7);
+	close(fd);
+}
+
+/*
+ * What ends a run: another command (which runs after the run took effect),
+ * a remove after adds, a malformed line (a malformed add or remove belongs
+ * to the run and fails it; any other ends it).  -v reports in order.
+ */
+TEST_F(ctl, script_batch_bounds)
+{
+	char opt[32];
+	int fd;
+
+	fd = shared_space(opt, sizeof(opt));
+	ASSERT_LE(0, fd);
+	CTL("add vmalloc 0 4K\nadd vmalloc 4K 4K\necho x\nadd vmalloc 8K 4K\n"
+	    "add vmalloc 0 4K\n", opt);
+	EXPECT_RUN(1, "x\n", "guestmemctl: line 5: add vmalloc 0 4K: "
+		   "overlaps an existing region (EEXIST)\n");
+	EXPECT_SPACE(fd, 2, 1);
+
+	CTL("add vmalloc 8K 4K\nremove 0 4K\nremove 0 4K\n", opt);
+	EXPECT_RUN(1, "", "guestmemctl: line 3: remove 0 4K: "
+		   "no region with exactly this GPA and size (ENOENT)\n");
+	EXPECT_SPACE(fd, 3, 2);
+
+	CTL("add vmalloc 12K 4K\nadd vmalloc 16K\n", opt);
+	EXPECT_RUN(2, "", "guestmemctl: line 2: add vmalloc 16K: "
+		   "usage: add vmalloc GPA SIZE [ro] [dirty] | "
+		   "add user GPA SIZE [anon|memfd|hugetlb] [ro] [dirty]\n");
+	EXPECT_SPACE(fd, 3, 2);
+
+	CTL("add vmalloc 12K 4K\necho \"x\n", opt);
+	EXPECT_RUN(2, "", "guestmemctl: line 2: unterminated \"\n");
+	EXPECT_SPACE(fd, 4, 3);
+	CTL("add vmalloc 16K 4K\nadd vmalloc 0 4K\necho \"x\n", opt);
+	EXPECT_RUN(1, "", "guestmemctl: line 2: add vmalloc 0 4K: "
+		   "overlaps an existing region (EEXIST)\n");
+	EXPECT_SPACE(fd, 4, 3);
+
+	/* Several commands on a line: the message names the command. */
+	CTL("add vmalloc 16K 4K ; add vmalloc 16K 8K\n", opt);
+	EXPECT_RUN(1, "", "guestmemctl: line 1: add vmalloc 16K 8K: "
+		   "overlaps an existing region (EEXIST)\n");
+	EXPECT_SPACE(fd, 4, 3);
+	close(fd);
+
+	CTL("add vmalloc 0 4K\nadd user 4K 8K memfd ro\nremove 0 4K\necho done\n",
+	    "-v");
+	EXPECT_EQ(0, R.status) LOG_RUN();
+	EXPECT_STREQ("", R.err);
+	EXPECT_HAS(R.out, "added [0x0, 0x1000) 4K vmalloc\n"
+		   "added [0x1000, 0x3000) 8K user/memfd ro at user address 0x");
+	EXPECT_HAS(R.out, "\nremoved [0x0, 0x1000)\ndone\n");
 }
 
 TEST_HARNESS_MAIN

@@ -52,7 +52,9 @@ static const char usage_text[] =
 "physical address space that lives as long as guestmemctl runs, and runs\n"
 "the commands given as arguments (several separated by a ';' word), or,\n"
 "with '-' or no command, one per line from standard input ('#' starts a\n"
-"comment; words may be quoted as in the shell).\n"
+"comment; words may be quoted as in the shell).  In a script run without -k,\n"
+"consecutive add lines, and consecutive remove lines, go to the kernel as one\n"
+"call and take effect together or not at all.\n"
 "\n"
 "Commands:\n"
 "  add vmalloc GPA SIZE [ro] [dirty]      add a region of kernel memory\n"
@@ -86,7 +88,8 @@ static const char usage_text[] =
 "  -d DEVICE  the device to open (default /dev/guestmem)\n"
 "  -f FD      operate the existing space of FD, an open /dev/guestmem file\n"
 "             inherited from the parent (a VMM, say), instead of a new one\n"
-"  -k         keep going after a failing command\n"
+"  -k         keep going after a failing command (a script's adds and removals\n"
+"             then take effect line by line)\n"
 "  -v         say what every command did\n"
 "  -h         this help\n"
 "\n"
@@ -124,10 +127,35 @@ static struct {
 	/* The command being run, for messages. */
 	char where[32];
 	char cmd[160];
+	/* Script mode without -k: adds and removals go in batches. */
+	bool script_batches;
+	int line;		/* the script line being run */
+	int region_batch;	/* GUESTMEM_FEATURE_REGION_BATCH: -1 unknown */
 } g = {
 	.dev = "/dev/guestmem",
 	.fd = -1,
+	.region_batch = -1,
 };
+
+/* A script's add or remove, held for the next GUESTMEM_{ADD,REMOVE}_REGIONS. */
+struct pending {
+	struct umem u;		/* add user: the memory backing the region */
+	bool user;
+	int line;
+	char where[32];
+	char cmd[160];
+};
+
+/*
+ * Consecutive adds (or removals) of a script: sent as one batch at the
+ * first other command, at the end of the script, or when it is full.
+ */
+static struct {
+	bool add;
+	size_t n, cap;
+	struct guestmem_region *regions;
+	struct pending *p;
+} batch;
 
 static const struct {
 	int err;
@@ -607,14 +635,198 @@ static int alloc_user(struct umem *u, __u64 size, enum user_kind kind)
 	return RC_OK;
 }
 
+/* Keep the memory of @n USER regions just added, until they are removed. */
+static int keep_umem(const struct umem *u, size_t n)
+{
+	struct umem *nu = realloc(g.umem, (g.n_umem + n) * sizeof(*nu));
+
+	if (!nu)
+		return -1;	/* keep the memory mapped: the regions use it */
+	g.umem = nu;
+	memcpy(g.umem + g.n_umem, u, n * sizeof(*u));
+	g.n_umem += n;
+	return 0;
+}
+
+/* -v: region @r was added; @u: its user memory (NULL: VMALLOC). */
+static void print_added(const struct guestmem_region *r, const struct umem *u)
+{
+	char sz[32];
+
+	if (!g.verbose)
+		return;
+	printf("added [0x%llx, 0x%llx) %s %s%s%s%s",
+	       (__u64)r->gpa, (__u64)(r->gpa + r->size),
+	       fmt_size(r->size, sz, sizeof(sz)),
+	       u ? "user/" : "vmalloc", u ? user_kind_names[u->kind] : "",
+	       r->flags & GUESTMEM_REGION_READONLY ? " ro" : "",
+	       r->flags & GUESTMEM_REGION_DIRTY_LOG ? " dirty" : "");
+	if (u)
+		printf(" at user address %p", u->addr);
+	printf("\n");
+}
+
+/* Region @r was removed, its pages unpinned: free our memory of it. */
+static void after_remove(const struct guestmem_region *r)
+{
+	struct umem *u = find_umem(r->gpa, r->size);
+
+	if (u) {
+		munmap(u->addr, u->maplen);
+		*u = g.umem[--g.n_umem];
+	}
+	if (g.verbose)
+		printf("removed [0x%llx, 0x%llx)\n",
+		       (__u64)r->gpa, (__u64)(r->gpa + r->size));
+}
+
+/* ---- batches of a script's adds and removals ------------------------------ */
+
+/* Drop the held entries: none took effect; free the memory of the adds. */
+static void batch_discard(void)
+{
+	size_t i;
+
+	for (i = 0; i < batch.n; i++)
+		if (batch.p[i].user)
+			munmap(batch.p[i].u.addr, batch.p[i].u.maplen);
+	batch.n = 0;
+}
+
+/*
+ * Send the held entries as one GUESTMEM_ADD_REGIONS or
+ * GUESTMEM_REMOVE_REGIONS: all take effect, or none.  A failure names the
+ * script line of the entry that failed, as a single add or remove would.
+ */
+static int batch_flush(void)
+{
+	struct guestmem_region_batch b;
+	struct pending *p;
+	size_t i, n = batch.n;
+	enum op op;
+	int err;
+
+	if (!n)
+		return RC_OK;
+	memset(&b, 0, sizeof(b));
+	b.regions = (uintptr_t)batch.regions;
+	b.count = n;
+	b.index = n;
+	err = gm_ioctl(batch.add ? GUESTMEM_ADD_REGIONS : GUESTMEM_REMOVE_REGIONS,
+		       &b);
+	if (err) {
+		if (b.index < n) {
+			p = &batch.p[b.index];
+			snprintf(g.where, sizeof(g.where), "%s", p->where);
+			snprintf(g.cmd, sizeof(g.cmd), "%s", p->cmd);
+			op = !batch.add ? OP_REMOVE : p->user ? OP_ADD_USER : OP_ADD;
+		} else {
+			/* The call as a whole: no memory for the new set. */
+			if (batch.p[0].line == batch.p[n - 1].line)
+				snprintf(g.where, sizeof(g.where), "line %d",
+					 batch.p[0].line);
+			else
+				snprintf(g.where, sizeof(g.where), "lines %d-%d",
+					 batch.p[0].line, batch.p[n - 1].line);
+			snprintf(g.cmd, sizeof(g.cmd), "%zu %s", n,
+				 batch.add ? "adds" : "removals");
+			op = batch.add ? OP_ADD : OP_REMOVE;
+		}
+		batch_discard();
+		return fail(op, err);
+	}
+	batch.n = 0;
+	for (i = 0; i < n; i++) {
+		p = &batch.p[i];
+		if (!batch.add) {
+			after_remove(&batch.regions[i]);
+			continue;
+		}
+		if (p->user && keep_umem(&p->u, 1)) {
+			snprintf(g.where, sizeof(g.where), "%s", p->where);
+			snprintf(g.cmd, sizeof(g.cmd), "%s", p->cmd);
+			return fail(OP_ADD_USER, ENOMEM);
+		}
+		print_added(&batch.regions[i], p->user ? &p->u : NULL);
+	}
+	return RC_OK;
+}
+
+/*
+ * Whether an add or a removal goes into a batch: in a script run without
+ * -k, on a space whose module has region batches (else one ioctl per
+ * command, as on the command line).  The space is open.
+ */
+static bool batching(void)
+{
+	struct guestmem_info info;
+
+	if (!g.script_batches)
+		return false;
+	if (g.region_batch < 0) {
+		memset(&info, 0, sizeof(info));
+		g.region_batch = !gm_ioctl(GUESTMEM_GET_INFO, &info) &&
+				 (info.features & GUESTMEM_FEATURE_REGION_BATCH);
+	}
+	return g.region_batch;
+}
+
+/*
+ * Hold region @r for the batch of adds (@add) or removals; @u: its user
+ * memory, for an add user.  run() has sent a batch of the other kind.
+ */
+static int batch_queue(const struct guestmem_region *r, const struct umem *u,
+		       bool add)
+{
+	struct pending *p;
+
+	if (batch.n == GUESTMEM_REGION_BATCH_MAX) {
+		int rc = batch_flush();
+
+		if (rc) {
+			if (u)
+				munmap(u->addr, u->maplen);
+			return rc;
+		}
+	}
+	if (batch.n == batch.cap) {
+		size_t cap = batch.cap ? batch.cap * 2 : 64;
+		struct guestmem_region *nr;
+		struct pending *np;
+
+		nr = realloc(batch.regions, cap * sizeof(*nr));
+		if (nr)
+			batch.regions = nr;
+		np = nr ? realloc(batch.p, cap * sizeof(*np)) : NULL;
+		if (!np) {
+			if (u)
+				munmap(u->addr, u->maplen);
+			return fail(u ? OP_ADD_USER : OP_ADD, ENOMEM);
+		}
+		batch.p = np;
+		batch.cap = cap;
+	}
+	batch.add = add;
+	p = &batch.p[batch.n];
+	memset(p, 0, sizeof(*p));
+	if (u) {
+		p->u = *u;
+		p->user = true;
+	}
+	p->line = g.line;
+	snprintf(p->where, sizeof(p->where), "%s", g.where);
+	snprintf(p->cmd, sizeof(p->cmd), "%s", g.cmd);
+	batch.regions[batch.n++] = *r;
+	return RC_OK;
+}
+
 /* add vmalloc|user GPA SIZE [anon|memfd|hugetlb] [ro] [dirty] */
 static int cmd_add(int argc, char **argv)
 {
 	struct guestmem_region r;
-	struct umem u, *nu;
+	struct umem u;
 	bool user, have_kind = false;
 	enum user_kind kind = UK_ANON;
-	char sz[32];
 	int i, err, rc;
 
 	if (argc < 4 || (strcmp(argv[1], "vmalloc") && strcmp(argv[1], "user")))
@@ -662,33 +874,17 @@ static int cmd_add(int argc, char **argv)
 	} else {
 		r.backing = GUESTMEM_BACKING_VMALLOC;
 	}
+	if (batching())
+		return batch_queue(&r, user ? &u : NULL, true);
 	err = gm_ioctl(GUESTMEM_ADD_REGION, &r);
 	if (err) {
 		if (user)
 			munmap(u.addr, u.maplen);
 		return fail(user ? OP_ADD_USER : OP_ADD, err);
 	}
-	if (user) {
-		nu = realloc(g.umem, (g.n_umem + 1) * sizeof(*nu));
-		if (!nu) {
-			/* Keep the memory mapped: the region uses it. */
-			return fail(OP_ADD_USER, ENOMEM);
-		}
-		g.umem = nu;
-		g.umem[g.n_umem++] = u;
-	}
-	if (g.verbose) {
-		printf("added [0x%llx, 0x%llx) %s %s%s%s%s",
-		       (__u64)r.gpa, (__u64)(r.gpa + r.size),
-		       fmt_size(r.size, sz, sizeof(sz)),
-		       user ? "user/" : "vmalloc",
-		       user ? user_kind_names[kind] : "",
-		       r.flags & GUESTMEM_REGION_READONLY ? " ro" : "",
-		       r.flags & GUESTMEM_REGION_DIRTY_LOG ? " dirty" : "");
-		if (user)
-			printf(" at user address %p", u.addr);
-		printf("\n");
-	}
+	if (user && keep_umem(&u, 1))
+		return fail(OP_ADD_USER, ENOMEM);
+	print_added(&r, user ? &u : NULL);
 	return RC_OK;
 }
 
@@ -696,7 +892,6 @@ static int cmd_add(int argc, char **argv)
 static int cmd_remove(int argc, char **argv)
 {
 	struct guestmem_region r;
-	struct umem *u;
 	int err, rc;
 
 	if (argc != 3)
@@ -708,18 +903,12 @@ static int cmd_remove(int argc, char **argv)
 	rc = open_space();
 	if (rc)
 		return rc;
+	if (batching())
+		return batch_queue(&r, NULL, false);
 	err = gm_ioctl(GUESTMEM_REMOVE_REGION, &r);
 	if (err)
 		return fail(OP_REMOVE, err);
-	/* The region is gone and its pages unpinned: free our memory. */
-	u = find_umem(r.gpa, r.size);
-	if (u) {
-		munmap(u->addr, u->maplen);
-		*u = g.umem[--g.n_umem];
-	}
-	if (g.verbose)
-		printf("removed [0x%llx, 0x%llx)\n",
-		       (__u64)r.gpa, (__u64)(r.gpa + r.size));
+	after_remove(&r);
 	return RC_OK;
 }
 
@@ -1185,6 +1374,7 @@ static const struct {
 static int run(int argc, char **argv, const char *where)
 {
 	size_t i, len = 0;
+	bool add, same;
 	int k, rc;
 
 	snprintf(g.where, sizeof(g.where), "%s", where);
@@ -1196,6 +1386,20 @@ static int run(int argc, char **argv, const char *where)
 	if (len >= sizeof(g.cmd) - 1)
 		memcpy(g.cmd + sizeof(g.cmd) - 4, "...", 4);
 
+	/*
+	 * A batch of a script's adds (or removals) goes to the kernel before
+	 * any other command runs.  If it fails, this command does not run.
+	 */
+	add = !strcmp(argv[0], "add");
+	same = add ? batch.add : !batch.add && !strcmp(argv[0], "remove");
+	if (batch.n && !same) {
+		rc = batch_flush();
+		if (rc) {
+			fflush(stdout);
+			return rc;
+		}
+	}
+
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[0], commands[i].name))
 			break;
@@ -1203,6 +1407,9 @@ static int run(int argc, char **argv, const char *where)
 		rc = bad("unknown command (try 'help')");
 	else
 		rc = commands[i].fn(argc, argv);
+	/* An add or remove line failed: its batch takes no effect. */
+	if (rc)
+		batch_discard();
 	fflush(stdout);
 	return rc;
 }
@@ -1308,6 +1515,11 @@ static int run_script(FILE *in, bool keep_going)
 	/* An interactive session reports errors and goes on. */
 	if (tty)
 		keep_going = true;
+	/*
+	 * Without -k, consecutive adds (or removals) go to the kernel as one
+	 * batch, all or nothing; with it, each line on its own.
+	 */
+	g.script_batches = !keep_going;
 	for (;;) {
 		const char *err = NULL;
 
@@ -1318,12 +1530,17 @@ static int run_script(FILE *in, bool keep_going)
 		if (getline(&line, &cap, in) < 0)
 			break;
 		lineno++;
+		g.line = lineno;
 		snprintf(where, sizeof(where), "line %d", lineno);
 		n = split_words(line, words, MAX_WORDS, &err);
 		if (n < 0) {
-			g.cmd[0] = 0;
-			snprintf(g.where, sizeof(g.where), "%s", where);
-			r = bad("%s", err);
+			/* Not an add or remove: the lines before it run first. */
+			r = batch_flush();
+			if (!r) {
+				g.cmd[0] = 0;
+				snprintf(g.where, sizeof(g.where), "%s", where);
+				r = bad("%s", err);
+			}
 		} else {
 			r = run_words(n, words, where, &count, keep_going);
 		}
@@ -1332,6 +1549,11 @@ static int run_script(FILE *in, bool keep_going)
 			if (!keep_going)
 				break;
 		}
+	}
+	if (!rc) {
+		r = batch_flush();
+		if (r)
+			rc = r;
 	}
 	if (tty)
 		printf("\n");
