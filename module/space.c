@@ -624,6 +624,13 @@ static int gm_update_check(struct guestmem *gm, unsigned int count,
 	return 0;
 }
 
+/* Take the space's update lock; return the published set, which it holds. */
+static struct gm_set *gm_update_lock(struct guestmem *gm)
+{
+	mutex_lock(&gm->lock);
+	return rcu_dereference_protected(gm->set, lockdep_is_held(&gm->lock));
+}
+
 /**
  * guestmem_add_regions - add regions to a space, all or none
  * @gm: the space
@@ -657,8 +664,7 @@ int guestmem_add_regions(struct guestmem *gm,
 	if (ret || !count)
 		goto out;
 
-	mutex_lock(&gm->lock);
-	old = rcu_dereference_protected(gm->set, lockdep_is_held(&gm->lock));
+	old = gm_update_lock(gm);
 	for (i = 0; i < count; i++) {
 		ret = gm_add_check(gm, old, &adding, &regions[i]);
 		if (ret)
@@ -796,8 +802,7 @@ int guestmem_remove_regions(struct guestmem *gm,
 	if (ret || !count)
 		goto out;
 
-	mutex_lock(&gm->lock);
-	old = rcu_dereference_protected(gm->set, lockdep_is_held(&gm->lock));
+	old = gm_update_lock(gm);
 	for (i = 0; i < count; i++) {
 		if (regions[i].reserved[0] || regions[i].reserved[1]) {
 			ret = -EINVAL;
