@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * guestmem access control and information leaks:
+ * guestmem isolation: access control and information leaks.
  *  - /dev/guestmem is a root-owned 0600 character device; a process that
  *    dropped to an unprivileged user (65534) cannot open it, not even by
  *    reopening an inherited descriptor through /proc, but a descriptor it
