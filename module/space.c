@@ -679,6 +679,7 @@ int guestmem_add_regions(struct guestmem *gm,
 		adding.size += r->size;
 		if (r->backing == GUESTMEM_BACKING_VMALLOC)
 			adding.vmalloc_bytes += r->size;
+		cond_resched();
 	}
 	new = gm_set_alloc(old->count + count, GFP_KERNEL_ACCOUNT);
 	if (!new) {
