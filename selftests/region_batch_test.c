@@ -426,14 +426,14 @@ static void *watch_regions(void *arg)
 
 TEST_F(space, readers_see_all_or_none)
 {
-	struct watch w = { .fd = self->fd, .n = 512 };
+	struct watch w = { .fd = self->fd, .n = 256 };
 	struct guestmem_region *r = pages(w.n, 5);
 	pthread_t t;
 	int round;
 
 	ASSERT_NE(NULL, r);
 	ASSERT_EQ(0, pthread_create(&t, NULL, watch_regions, &w));
-	for (round = 0; round < 30; round++) {
+	for (round = 0; round < 20; round++) {
 		ASSERT_EQ(0, update(self->fd, true, r, w.n, NULL));
 		ASSERT_EQ(0, update(self->fd, false, r, w.n, NULL));
 	}
