@@ -568,6 +568,47 @@ TEST(vmm_reports_failures)
 
 /* ---- lifetime: fork, close while running, unload refused ------------------- */
 
+/* A VMALLOC page and a memfd page, one mapping, one memslot. */
+FIXTURE(two_pages) {
+	int fd, memfd;
+	uint8_t *mem;		/* the memfd; its first page backs GP(1) */
+	uint8_t *map;		/* guestmem mapping of [G, GP(2)) */
+	struct vm *vm;
+};
+
+FIXTURE_SETUP(two_pages)
+{
+	self->fd = -1;
+	self->map = MAP_FAILED;
+	self->vm = NULL;
+	self->memfd = memfd_map(2 * PG, (void **)&self->mem);
+	ASSERT_LE(0, self->memfd);
+	self->fd = gm_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, gm_add_vmalloc(self->fd, G, PG));
+	ASSERT_EQ(0, gm_add_user(self->fd, GP(1), PG, self->mem));
+	self->map = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->fd, G);
+	ASSERT_NE(MAP_FAILED, self->map);
+	self->vm = vm_create();
+	ASSERT_NE(NULL, self->vm) TH_LOG(NO_KVM_MSG, strerror(errno));
+	ASSERT_EQ(0, vm_map(self->vm, G, G, 2 * PG));
+	ASSERT_EQ(0, vm_memslot(self->vm, SLOT, G, 2 * PG, self->map, 0));
+}
+
+FIXTURE_TEARDOWN(two_pages)
+{
+	vm_free(self->vm);
+	if (self->map != MAP_FAILED)
+		munmap(self->map, 2 * PG);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->memfd >= 0) {
+		close(self->memfd);
+		munmap(self->mem, 2 * PG);
+	}
+}
+
 static void guest_counter(uint64_t gpa, uint64_t rounds)
 {
 	uint64_t i;
@@ -578,28 +619,15 @@ static void guest_counter(uint64_t gpa, uint64_t rounds)
 	}
 }
 
-TEST(fork_close_unload)
+TEST_F(two_pages, fork_close_unload)
 {
-	uint8_t *mem, *map;
+	uint8_t *mem = self->mem, *map = self->map;
 	struct vcpu *v;
 	struct ucall uc;
-	struct vm *vm;
-	int fd, memfd, ret;
+	int ret;
 	pid_t pid;
 
-	memfd = memfd_map(2 * PG, (void **)&mem);
-	ASSERT_LE(0, memfd);
-	fd = gm_open();
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, gm_add_vmalloc(fd, G, PG));
-	ASSERT_EQ(0, gm_add_user(fd, GP(1), PG, mem));
-	map = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, G);
-	ASSERT_NE(MAP_FAILED, map);
-	vm = vm_create();
-	ASSERT_NE(NULL, vm) TH_LOG(NO_KVM_MSG, strerror(errno));
-	ASSERT_EQ(0, vm_map(vm, G, G, 2 * PG));
-	ASSERT_EQ(0, vm_memslot(vm, SLOT, G, 2 * PG, map, 0));
-	v = vcpu_add(vm, guest_counter, G + PG - 8, 4, 0, 0);
+	v = vcpu_add(self->vm, guest_counter, G + PG - 8, 4, 0, 0);
 	ASSERT_NE(NULL, v);
 	RUN_SYNC(v, 0);
 	EXPECT_EQ(1ULL, *(uint64_t *)(map + PG - 8));
@@ -616,7 +644,8 @@ TEST(fork_close_unload)
 	EXPECT_EQ(0xc41dULL, *(uint64_t *)mem);
 
 	/* Only the mapping holds the space now; the guest goes on. */
-	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
 	RUN_SYNC(v, 0xc41d);
 	ret = syscall(SYS_delete_module, "guestmem", O_NONBLOCK) ? -errno : 0;
 	EXPECT_TRUE(ret == -EBUSY || ret == -EAGAIN)
@@ -625,11 +654,6 @@ TEST(fork_close_unload)
 	RUN_SYNC(v, 0xc41d);
 	RUN_EXPECT(v, UCALL_DONE);
 	EXPECT_EQ(4ULL, *(uint64_t *)(map + PG - 8));
-
-	vm_free(vm);
-	munmap(map, 2 * PG);
-	close(memfd);
-	munmap(mem, 2 * PG);
 }
 
 /*
@@ -679,37 +703,24 @@ static bool wait_change(volatile uint64_t *p, uint64_t old)
 	return true;
 }
 
-TEST(close_and_fork_while_vcpu_runs)
+TEST_F(two_pages, close_and_fork_while_vcpu_runs)
 {
+	uint8_t *map = self->map;
 	volatile uint64_t *w;
 	struct bg_vcpu b = { 0 };
 	struct sigaction sa;
-	uint8_t *mem, *map;
 	pthread_t thread;
-	struct vm *vm;
-	int fd, memfd, ret, i;
+	int ret, i;
 	uint64_t seen;
 	pid_t pid;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = sig_noop;
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));	/* no SA_RESTART */
-	memfd = memfd_map(2 * PG, (void **)&mem);
-	ASSERT_LE(0, memfd);
-	fd = gm_open();
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, gm_add_vmalloc(fd, G, PG));
-	ASSERT_EQ(0, gm_add_user(fd, GP(1), PG, mem));
-	map = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, G);
-	ASSERT_NE(MAP_FAILED, map);
-	vm = vm_create();
-	ASSERT_NE(NULL, vm) TH_LOG(NO_KVM_MSG, strerror(errno));
-	ASSERT_EQ(0, vm_map(vm, G, G, 2 * PG));
-	ASSERT_EQ(0, vm_memslot(vm, SLOT, G, 2 * PG, map, 0));
 	/* The counter in the USER page, the child's word in it too. */
-	b.v = vcpu_add(vm, guest_count_forever, GP(1), 0, 0, 0);
+	b.v = vcpu_add(self->vm, guest_count_forever, GP(1), 0, 0, 0);
 	ASSERT_NE(NULL, b.v);
-	w = (volatile uint64_t *)mem;
+	w = (volatile uint64_t *)self->mem;
 	ASSERT_EQ(0, pthread_create(&thread, NULL, bg_vcpu_fn, &b));
 	ASSERT_TRUE(wait_change(w, 0)) TH_LOG("the guest does not run");
 
@@ -728,7 +739,8 @@ TEST(close_and_fork_while_vcpu_runs)
 	ASSERT_EQ(0, wait_child(pid));
 
 	/* Closed: the mapping holds the space, the guest goes on. */
-	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
 	seen = *w;
 	ASSERT_TRUE(wait_change(w, seen)) TH_LOG("the guest stopped after close()");
 	ret = syscall(SYS_delete_module, "guestmem", O_NONBLOCK) ? -errno : 0;
@@ -746,11 +758,6 @@ TEST(close_and_fork_while_vcpu_runs)
 		sleep_ms(10);
 	}
 	EXPECT_EQ(-EINTR, b.ret) TH_LOG("KVM_RUN: %s", strerror(-b.ret));
-
-	vm_free(vm);
-	munmap(map, 2 * PG);
-	close(memfd);
-	munmap(mem, 2 * PG);
 }
 
 TEST_HARNESS_MAIN
