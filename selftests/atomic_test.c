@@ -13,7 +13,8 @@
 #include "kselftest_harness.h"
 
 /*
- * The space every test starts with (pages relative to B):
+ * The space every test starts with (pages relative to B; gm_access_space()
+ * and RT):
  *
  *   [0, 4)   R0 VMALLOC
  *   [4, 8)   R1 USER, shared anonymous (shmem) memory u1
@@ -31,7 +32,6 @@
 
 static const uint32_t sizes[] = { 1, 2, 4, 8 };
 #define NSIZES		(sizeof(sizes) / sizeof(sizes[0]))
-#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const uint32_t all_ops[] = {
 	GUESTMEM_ATOMIC_LOAD, GUESTMEM_ATOMIC_STORE, GUESTMEM_ATOMIC_XCHG,
@@ -105,27 +105,10 @@ FIXTURE(atomic) {
 
 FIXTURE_SETUP(atomic)
 {
-	uint8_t *buf;
-
-	self->fd = gm_open();
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", GM_DEV, strerror(errno));
-	self->u1 = map_shmem(4 * PG);
-	self->uro = map_shmem(4 * PG);
-	ASSERT_NE(NULL, self->u1);
-	ASSERT_NE(NULL, self->uro);
-	pat_fill(self->uro, G(12), 4 * PG, SEED_RO);
-
-	ASSERT_EQ(0, gm_add_vmalloc(self->fd, G(0), 4 * PG));
-	ASSERT_EQ(0, gm_add_user(self->fd, G(4), 4 * PG, self->u1));
-	ASSERT_EQ(0, gm_add(self->fd, G(12), 4 * PG, (uintptr_t)self->uro,
-			    GUESTMEM_BACKING_USER, GUESTMEM_REGION_READONLY));
+	self->fd = gm_access_space(B, true, SEED0, SEED_RO, &self->u1,
+				   &self->uro);
+	ASSERT_LE(0, self->fd) TH_LOG("the space: %s", strerror(-self->fd));
 	ASSERT_EQ(0, gm_add_vmalloc(self->fd, RT, PG));
-
-	buf = malloc(8 * PG);
-	ASSERT_NE(NULL, buf);
-	pat_fill(buf, G(0), 8 * PG, SEED0);
-	ASSERT_EQ(0, gm_write(self->fd, G(0), buf, 8 * PG));
-	free(buf);
 }
 
 FIXTURE_TEARDOWN(atomic)

@@ -12,7 +12,7 @@
 #include "kselftest_harness.h"
 
 /*
- * The space every test starts with (pages relative to B):
+ * The space every test starts with (pages relative to B; gm_access_space()):
  *
  *   [0, 4)   R0 VMALLOC
  *   [4, 8)   R1 USER, anonymous memory u1
@@ -25,7 +25,6 @@
 #define G(pg)		(B + (uint64_t)(pg) * PG)
 #define SEED0		21
 #define SEED_RO		22
-#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
 static struct guestmem_batch_op bop(uint32_t op, uint64_t gpa, uint64_t len,
 				    void *buf)
@@ -43,14 +42,6 @@ static struct guestmem_batch_op bop(uint32_t op, uint64_t gpa, uint64_t len,
 #define RD(gpa, len, buf)	bop(GUESTMEM_OP_READ, gpa, len, buf)
 #define WR(gpa, len, buf)	bop(GUESTMEM_OP_WRITE, gpa, len, buf)
 
-/* GUESTMEM_BATCH; *done receives the out field (poisoned before). */
-
-#define EXPECT_GPA_PAT(fd, gpa, len, seed)				\
-	EXPECT_EQ(-1, gm_pat_check(fd, gpa, len, seed))		\
-		TH_LOG("gpa %#llx + %#llx: pattern %d expected",	\
-		       (unsigned long long)(gpa),			\
-		       (unsigned long long)(len), (int)(seed))
-
 FIXTURE(batch) {
 	int fd;
 	uint8_t *u1, *uro;
@@ -58,26 +49,9 @@ FIXTURE(batch) {
 
 FIXTURE_SETUP(batch)
 {
-	uint8_t *buf;
-
-	self->fd = gm_open();
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", GM_DEV, strerror(errno));
-	self->u1 = map_anon(4 * PG);
-	self->uro = map_anon(4 * PG);
-	ASSERT_NE(NULL, self->u1);
-	ASSERT_NE(NULL, self->uro);
-	pat_fill(self->uro, G(12), 4 * PG, SEED_RO);
-
-	ASSERT_EQ(0, gm_add_vmalloc(self->fd, G(0), 4 * PG));
-	ASSERT_EQ(0, gm_add_user(self->fd, G(4), 4 * PG, self->u1));
-	ASSERT_EQ(0, gm_add(self->fd, G(12), 4 * PG, (uintptr_t)self->uro,
-			    GUESTMEM_BACKING_USER, GUESTMEM_REGION_READONLY));
-
-	buf = malloc(8 * PG);
-	ASSERT_NE(NULL, buf);
-	pat_fill(buf, G(0), 8 * PG, SEED0);
-	ASSERT_EQ(0, gm_write(self->fd, G(0), buf, 8 * PG));
-	free(buf);
+	self->fd = gm_access_space(B, false, SEED0, SEED_RO, &self->u1,
+				   &self->uro);
+	ASSERT_LE(0, self->fd) TH_LOG("the space: %s", strerror(-self->fd));
 }
 
 FIXTURE_TEARDOWN(batch)

@@ -33,7 +33,6 @@
 #define G(pg)		(B + (uint64_t)(pg) * PG)
 #define NPAGES		100		/* D0 + D1 */
 #define SEED_RD		51
-#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 #define WORDS(n)	(((n) + 63) / 64)
 #define MAXPAGES	256
 #define GUARD		0xa5a5a5a5a5a5a5a5ULL

@@ -45,7 +45,6 @@
 #define ST_DONE		((uint32_t)GUESTMEM_DMA_STATUS_DONE)
 #define ST_ERR(e)	((uint32_t)-(e))
 
-#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
 static int dma_open(void)
 {

@@ -29,13 +29,6 @@
 #define SEED0		31
 #define SEED_RO		32
 #define LOW_LEN		(12 * PG)
-#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
-
-#define EXPECT_GPA_PAT(fd, gpa, len, seed)				\
-	EXPECT_EQ(-1, gm_pat_check(fd, gpa, len, seed))		\
-		TH_LOG("gpa %#llx + %#llx: pattern %d expected",	\
-		       (unsigned long long)(gpa),			\
-		       (unsigned long long)(len), (int)(seed))
 
 FIXTURE(fc) {
 	int fd;

@@ -33,29 +33,6 @@ FIXTURE(io) {
 	uint8_t *u1, *m2, *u4;
 };
 
-static int check_gpa(int fd, uint64_t gpa, uint64_t len, uint64_t seed,
-		     long *bad)
-{
-	uint8_t *buf = malloc(len);
-	int ret;
-
-	if (!buf)
-		return -ENOMEM;
-	ret = gm_read(fd, gpa, buf, len);
-	*bad = ret ? -2 : pat_check(buf, gpa, len, seed);
-	free(buf);
-	return ret;
-}
-
-/* All of [gpa, gpa + len) reads back as pat(., seed) through the ioctl. */
-#define EXPECT_GPA_PAT(fd, gpa, len, seed) do {				\
-	long __bad = 0;							\
-	EXPECT_EQ(0, check_gpa(fd, gpa, len, seed, &__bad));		\
-	EXPECT_EQ(-1, __bad) TH_LOG("gpa %#llx + %ld: seed %d expected",	\
-				    (unsigned long long)(gpa), __bad,	\
-				    (int)(seed));			\
-} while (0)
-
 FIXTURE_SETUP(io)
 {
 	uint8_t *buf;

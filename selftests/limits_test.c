@@ -20,40 +20,12 @@
  */
 #include <pthread.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
-#include <linux/capability.h>
 
 #include "guestmem_util.h"
 #include "kselftest_harness.h"
 
 #define G		0x100000000ULL
-
-/* In a forked child: print and exit with the line number on failure. */
-static int drop_cap_ipc_lock(void)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-	const unsigned int w = CAP_IPC_LOCK / 32;
-	const uint32_t bit = 1U << (CAP_IPC_LOCK % 32);
-
-	if (syscall(SYS_capget, &h, d))
-		return -errno;
-	d[w].effective &= ~bit;
-	d[w].permitted &= ~bit;
-	d[w].inheritable &= ~bit;
-	if (syscall(SYS_capset, &h, d))
-		return -errno;
-	return prctl(PR_CAPBSET_DROP, CAP_IPC_LOCK, 0, 0, 0) ? -errno : 0;
-}
-
-static int set_memlock(uint64_t bytes)
-{
-	struct rlimit rl = { bytes, bytes };
-
-	return setrlimit(RLIMIT_MEMLOCK, &rl) ? -errno : 0;
-}
 
 /* ---- max_regions ------------------------------------------------------------ */
 
@@ -395,7 +367,7 @@ TEST_F(memcg, unbackable_user_region_is_enomem)
 		int fd, ret;
 
 		CHILD_CHECK(cg_enter(g) == 0);
-		CHILD_CHECK(drop_cap_ipc_lock() == 0);
+		CHILD_CHECK(cap_ipc_lock(true) == 0);
 		CHILD_CHECK(set_memlock(64 << 10) == 0);
 		fd = gm_open();
 		CHILD_CHECK(fd >= 0);
@@ -430,7 +402,7 @@ TEST(memlock_covers_all_spaces_of_the_mm)
 		long base = vmlck_kb(0);
 		int f1, f2;
 
-		CHILD_CHECK(drop_cap_ipc_lock() == 0);
+		CHILD_CHECK(cap_ipc_lock(true) == 0);
 		CHILD_CHECK(set_memlock(base * 1024 + 8 * PG) == 0);
 		f1 = gm_open();
 		f2 = gm_open();
@@ -471,7 +443,7 @@ TEST(memlock_refuses_terabytes_cleanly)
 		long base = vmlck_kb(0);
 		int fd, ret;
 
-		CHILD_CHECK(drop_cap_ipc_lock() == 0);
+		CHILD_CHECK(cap_ipc_lock(true) == 0);
 		CHILD_CHECK(set_memlock(base * 1024 + 16 * PG) == 0);
 		fd = gm_open();
 		CHILD_CHECK(fd >= 0);

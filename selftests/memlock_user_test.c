@@ -16,7 +16,6 @@
  * drops CAP_IPC_LOCK; /dev/guestmem (0600) is opened before.
  */
 #include <grp.h>
-#include <sys/resource.h>
 
 #include "guestmem_util.h"
 #include "kselftest_harness.h"
@@ -30,9 +29,7 @@
 /* Become @uid with RLIMIT_MEMLOCK = @limit and no capabilities. */
 static void become(uid_t uid, uint64_t limit)
 {
-	struct rlimit rl = { limit, limit };
-
-	CHILD_CHECK(setrlimit(RLIMIT_MEMLOCK, &rl) == 0);
+	CHILD_CHECK(set_memlock(limit) == 0);
 	CHILD_CHECK(setgroups(0, NULL) == 0);
 	CHILD_CHECK(setgid(uid) == 0);
 	CHILD_CHECK(setuid(uid) == 0);
@@ -238,11 +235,10 @@ TEST(processes_of_one_user)
 /* With CAP_IPC_LOCK nothing is checked (but VmLck still shows the pins). */
 static void privileged(int fd, long unused)
 {
-	struct rlimit rl = { LIMIT, LIMIT };
 	void *mem = map_shmem(4 * LIMIT);
 
 	CHILD_CHECK(mem);
-	CHILD_CHECK(setrlimit(RLIMIT_MEMLOCK, &rl) == 0);
+	CHILD_CHECK(set_memlock(LIMIT) == 0);
 	CHILD_CHECK(add_at(fd, 0, mem, 4 * LIMIT) == 0);
 	CHILD_CHECK(vmlck_kb(0) == 4 * LIMIT / 1024);
 	CHILD_CHECK(gm_remove(fd, B, 4 * LIMIT) == 0);

@@ -27,7 +27,6 @@
 #define G(pg)		(B + (uint64_t)(pg) * PG)
 #define SEED0		41
 #define SEED_RO		42
-#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* ---- helpers ---------------------------------------------------------------- */
 

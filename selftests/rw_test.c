@@ -41,11 +41,6 @@ FIXTURE(rw) {
 	uint8_t *u, *c;
 };
 
-#define EXPECT_GPA_PAT(gpa, len, seed) \
-	EXPECT_EQ(-1, gm_pat_check(self->fd, gpa, len, seed)) \
-		TH_LOG("gpa %#llx len %#llx seed %d", (unsigned long long)(gpa), \
-		       (unsigned long long)(len), (int)(seed))
-
 FIXTURE_SETUP(rw)
 {
 	static uint8_t buf[4 * 4096];
@@ -94,11 +89,11 @@ TEST_F(rw, pwrite_pread_across_regions)
 	memset(buf, 0, sizeof(buf));
 	ASSERT_EQ((ssize_t)len, pread(self->fd, buf, len, gpa));
 	EXPECT_EQ(-1, pat_check(buf, gpa, len, 1));
-	EXPECT_GPA_PAT(gpa, len, 1);
+	EXPECT_GPA_PAT(self->fd, gpa, len, 1);
 	EXPECT_EQ(-1, pat_check(self->u, U, gpa + len - U, 1));
 	EXPECT_EQ(-1, pat_check(self->u + (gpa + len - U), gpa + len,
 				U + 4 * PG - (gpa + len), SEED0));
-	EXPECT_GPA_PAT(A, gpa - A, SEED0);
+	EXPECT_GPA_PAT(self->fd, A, gpa - A, SEED0);
 
 	/* Whole backed run A..U in one call. */
 	ASSERT_EQ((ssize_t)(8 * PG), pread(self->fd, buf, 8 * PG, A));
@@ -121,7 +116,7 @@ TEST_F(rw, read_write_move_the_position)
 	EXPECT_EQ(-1, pat_check(buf, U + 16, 16, SEED0));
 	ASSERT_EQ((off_t)(U + 64), lseek(self->fd, 32, SEEK_CUR));
 	ASSERT_EQ((off_t)(U + 48), lseek(self->fd, -16, SEEK_CUR));
-	EXPECT_GPA_PAT(U - 16, 32, 2);
+	EXPECT_GPA_PAT(self->fd, U - 16, 32, 2);
 	EXPECT_EQ(-1, pat_check(self->u, U, 16, 2));
 
 	/* A position in a hole is fine; reading there is not. */
@@ -152,7 +147,7 @@ TEST_F(rw, readv_writev)
 	ASSERT_EQ((off_t)gpa, lseek(self->fd, gpa, SEEK_SET));
 	ASSERT_EQ((ssize_t)len, readv(self->fd, rv, 4));
 	EXPECT_EQ(0, memcmp(src, dst, len));
-	EXPECT_GPA_PAT(gpa, len, 3);
+	EXPECT_GPA_PAT(self->fd, gpa, len, 3);
 	EXPECT_EQ(-1, pat_check(self->u, U, gpa + len - U, 3));
 
 	/* pwritev/preadv leave the position alone. */
@@ -162,7 +157,7 @@ TEST_F(rw, readv_writev)
 	ASSERT_EQ((ssize_t)len, preadv(self->fd, rv, 4, A + 7));
 	EXPECT_EQ(0, memcmp(src, dst, len));
 	EXPECT_EQ((off_t)gpa + (off_t)len, lseek(self->fd, 0, SEEK_CUR));
-	EXPECT_GPA_PAT(A + 7, len, 4);
+	EXPECT_GPA_PAT(self->fd, A + 7, len, 4);
 
 	/* Short at the hole: readv stops there. */
 	memset(dst, 0xee, sizeof(dst));
@@ -199,13 +194,13 @@ TEST_F(rw, partial_at_holes)
 	/* Writes: short count up to the hole; none at all in it. */
 	pat_fill(buf, HOLE - 50, 100, 5);
 	ASSERT_EQ(50, pwrite(self->fd, buf, 100, HOLE - 50));
-	EXPECT_GPA_PAT(HOLE - 50, 50, 5);
+	EXPECT_GPA_PAT(self->fd, HOLE - 50, 50, 5);
 	EXPECT_EQ(-1, pat_check(self->u + 4 * PG - 50, HOLE - 50, 50, 5));
 	EXPECT_EQ(-1, pwrite(self->fd, buf, 10, HOLE + PG));
 	EXPECT_EQ(ENXIO, errno);
 	EXPECT_EQ(-1, pwrite(self->fd, buf, 100, W - 50));
 	EXPECT_EQ(ENXIO, errno);
-	EXPECT_GPA_PAT(W, 2 * PG, SEED0);
+	EXPECT_GPA_PAT(self->fd, W, 2 * PG, SEED0);
 
 	/* Zero-length transfers succeed anywhere. */
 	EXPECT_EQ(0, pread(self->fd, buf, 0, HOLE + 8));
@@ -233,14 +228,14 @@ TEST_F(rw, readonly_region)
 	/* From W into C: short count, up to C. */
 	pat_fill(buf, C - 64, 128, 7);
 	ASSERT_EQ(64, pwrite(self->fd, buf, 128, C - 64));
-	EXPECT_GPA_PAT(C - 64, 64, 7);
+	EXPECT_GPA_PAT(self->fd, C - 64, 64, 7);
 
 	ASSERT_EQ((off_t)C, lseek(self->fd, C, SEEK_SET));
 	EXPECT_EQ(-1, write(self->fd, buf, 16));
 	EXPECT_EQ(EACCES, errno);
 	EXPECT_EQ((off_t)C, lseek(self->fd, 0, SEEK_CUR));
 
-	EXPECT_GPA_PAT(C, 2 * PG, SEED0);
+	EXPECT_GPA_PAT(self->fd, C, 2 * PG, SEED0);
 	EXPECT_EQ(-1, pat_check(self->c, C, 2 * PG, SEED0));
 }
 
@@ -255,7 +250,7 @@ TEST_F(rw, efault)
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, pwrite(self->fd, bad, 16, U - 8));
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_GPA_PAT(A, 8 * PG, SEED0);
+	EXPECT_GPA_PAT(self->fd, A, 8 * PG, SEED0);
 }
 
 /* Around 2^63, where off_t turns negative. */
@@ -272,9 +267,9 @@ TEST_F(rw, across_2_pow_63)
 	ASSERT_EQ(MID - 8, raw_lseek(self->fd, MID - 8, SEEK_SET));
 	ASSERT_EQ(24, write(self->fd, buf, 24));
 	EXPECT_EQ(MID + 16, raw_lseek(self->fd, 0, SEEK_CUR));
-	EXPECT_GPA_PAT(MID - 8, 24, 8);
-	EXPECT_GPA_PAT(H, 2 * PG - 8, SEED0);
-	EXPECT_GPA_PAT(MID + 16, 2 * PG - 16, SEED0);
+	EXPECT_GPA_PAT(self->fd, MID - 8, 24, 8);
+	EXPECT_GPA_PAT(self->fd, H, 2 * PG - 8, SEED0);
+	EXPECT_GPA_PAT(self->fd, MID + 16, 2 * PG - 16, SEED0);
 
 	/* pread from below 2^63 across it. */
 	ASSERT_EQ((ssize_t)(2 * PG), pread(self->fd, buf, 2 * PG, MID - PG));
@@ -313,13 +308,13 @@ TEST_F(rw, top_of_address_space)
 	pat_fill(buf, GPA_END(16), 15, 9);
 	ASSERT_EQ(15, write(self->fd, buf, 15));
 	EXPECT_EQ(GPA_TOP, raw_lseek(self->fd, 0, SEEK_CUR));
-	EXPECT_GPA_PAT(GPA_END(16), 15, 9);
-	EXPECT_GPA_PAT(GPA_TOP, 1, SEED0);
+	EXPECT_GPA_PAT(self->fd, GPA_END(16), 15, 9);
+	EXPECT_GPA_PAT(self->fd, GPA_TOP, 1, SEED0);
 	ASSERT_EQ(GPA_END(16), raw_lseek(self->fd, GPA_END(16), SEEK_SET));
 	EXPECT_EQ(-1, write(self->fd, buf, 16));
 	EXPECT_EQ(EOVERFLOW, errno);
-	EXPECT_GPA_PAT(GPA_END(16), 15, 9);
-	EXPECT_GPA_PAT(GPA_TOP, 1, SEED0);
+	EXPECT_GPA_PAT(self->fd, GPA_END(16), 15, 9);
+	EXPECT_GPA_PAT(self->fd, GPA_TOP, 1, SEED0);
 
 	/* SEEK_CUR arithmetic is unsigned up there. */
 	ASSERT_EQ(T, raw_lseek(self->fd, T, SEEK_SET));

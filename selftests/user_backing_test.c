@@ -6,10 +6,7 @@
  * charged; ENOMEM past RLIMIT_MEMLOCK without CAP_IPC_LOCK; uncharging on
  * removal and on close.
  */
-#include <linux/capability.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "guestmem_util.h"
@@ -17,11 +14,6 @@
 
 #define G	0x40000000ULL
 #define KB(pages) ((long)((pages) * PG / 1024))
-
-#define EXPECT_GPA_PAT(fd, gpa, len, seed) \
-	EXPECT_EQ(-1, gm_pat_check(fd, gpa, len, seed)) \
-		TH_LOG("gpa %#llx len %#llx seed %d", (unsigned long long)(gpa), \
-		       (unsigned long long)(len), (int)(seed))
 
 FIXTURE(ub) {
 	int fd;
@@ -295,34 +287,6 @@ TEST_F(ub, vmlck_removal_and_close)
 }
 
 /* ---- RLIMIT_MEMLOCK and CAP_IPC_LOCK ---- */
-
-static int cap_ipc_lock(bool drop)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-	const unsigned int w = CAP_IPC_LOCK / 32;
-	const uint32_t bit = 1U << (CAP_IPC_LOCK % 32);
-
-	if (syscall(SYS_capget, &h, d))
-		return -errno;
-	if (!drop)
-		return !!(d[w].effective & bit);
-	d[w].effective &= ~bit;
-	d[w].permitted &= ~bit;
-	d[w].inheritable &= ~bit;
-	if (syscall(SYS_capset, &h, d))
-		return -errno;
-	if (prctl(PR_CAPBSET_DROP, CAP_IPC_LOCK, 0, 0, 0))
-		return -errno;
-	return 0;
-}
-
-static int set_memlock(uint64_t bytes)
-{
-	struct rlimit rl = { bytes, bytes };
-
-	return setrlimit(RLIMIT_MEMLOCK, &rl) ? -errno : 0;
-}
 
 /* In a forked child: fail with the line number as exit status. */
 static void memlock_child(void)

@@ -34,7 +34,6 @@
 #define DL		GUESTMEM_REGION_DIRTY_LOG
 #define U64MAX		(~0ULL)
 
-#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum call {
 	C_OPEN, C_CLOSE, C_DUP,

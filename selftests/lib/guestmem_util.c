@@ -2,6 +2,10 @@
 /*
  * Helpers shared by the guestmem kselftests: see guestmem_util.h.
  */
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include "guestmem_util.h"
 
 static sigjmp_buf sigbus_jmp;
@@ -285,6 +289,36 @@ void *map_shmem(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+int gm_access_space(uint64_t base, bool shared, uint64_t seed,
+		    uint64_t seed_ro, uint8_t **u1, uint8_t **uro)
+{
+	void *(*map)(size_t) = shared ? map_shmem : map_anon;
+	int fd = gm_open(), ret;
+
+	if (fd < 0)
+		return -errno;
+	*u1 = map(4 * PG);
+	*uro = map(4 * PG);
+	if (!*u1 || !*uro) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	pat_fill(*uro, base + 12 * PG, 4 * PG, seed_ro);
+	ret = gm_add_vmalloc(fd, base, 4 * PG);
+	if (!ret)
+		ret = gm_add_user(fd, base + 4 * PG, 4 * PG, *u1);
+	if (!ret)
+		ret = gm_add(fd, base + 12 * PG, 4 * PG, (uintptr_t)*uro,
+			     GUESTMEM_BACKING_USER, GUESTMEM_REGION_READONLY);
+	if (!ret)
+		ret = gm_pat_write(fd, base, 8 * PG, seed);
+	if (!ret)
+		return fd;
+fail:
+	close(fd);
+	return ret;
+}
+
 void *unmapped_range(size_t len)
 {
 	void *p = map_anon(len);
@@ -356,6 +390,32 @@ long wait_vmlck(pid_t pid, long kb, unsigned int ms)
 			return v;
 		sleep_ms(10);
 	}
+}
+
+int set_memlock(uint64_t bytes)
+{
+	struct rlimit rl = { bytes, bytes };
+
+	return setrlimit(RLIMIT_MEMLOCK, &rl) ? -errno : 0;
+}
+
+int cap_ipc_lock(bool drop)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	const unsigned int w = CAP_IPC_LOCK / 32;
+	const uint32_t bit = 1U << (CAP_IPC_LOCK % 32);
+
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	if (!drop)
+		return !!(d[w].effective & bit);
+	d[w].effective &= ~bit;
+	d[w].permitted &= ~bit;
+	d[w].inheritable &= ~bit;
+	if (syscall(SYS_capset, &h, d))
+		return -errno;
+	return prctl(PR_CAPBSET_DROP, CAP_IPC_LOCK, 0, 0, 0) ? -errno : 0;
 }
 
 int read_file_u64(const char *path, uint64_t *val)

@@ -39,6 +39,8 @@
 /* ...and TEST_F()'s setjmp() makes -Wclobbered flag its own locals. */
 #pragma GCC diagnostic ignored "-Wclobbered"
 
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
 #define GM_DEV		"/dev/guestmem"
 #define PG		4096ULL
 #define GPA_TOP		(~0ULL)		/* last byte of the address space */
@@ -120,9 +122,39 @@ long gm_pat_check(int fd, uint64_t gpa, uint64_t len,
 /* Likewise against the byte @c. */
 long gm_mem_check(int fd, uint64_t gpa, uint64_t len, int c);
 
+/*
+ * In a test: [gpa, gpa + len) of space @fd reads back as pat(., @seed)
+ * through GUESTMEM_READ; the log names the first byte that differs (-2:
+ * the read failed, -3: out of memory).
+ */
+#define EXPECT_GPA_PAT(fd, gpa, len, seed) do {				\
+	long __bad = gm_pat_check(fd, gpa, len, seed);			\
+									\
+	EXPECT_EQ(-1, __bad)						\
+		TH_LOG("gpa %#llx + %#llx: pattern %d expected, byte %ld differs", \
+		       (unsigned long long)(gpa), (unsigned long long)(len), \
+		       (int)(seed), __bad);				\
+} while (0)
+
 /* GUESTMEM_WRITE pattern @seed to [gpa, gpa + len); gm_write()'s result. */
 int gm_pat_write(int fd, uint64_t gpa, uint64_t len,
 		 uint64_t seed);
+
+/*
+ * The space the access tests start from (atomic_test, batch_test), page p
+ * at @base + p * PG:
+ *
+ *   [0, 4)   R0 VMALLOC
+ *   [4, 8)   R1 USER over *@u1
+ *   [8, 12)  hole
+ *   [12, 16) RO USER READONLY over *@uro
+ *
+ * R0 and R1 hold pat(gpa, @seed), RO pat(gpa, @seed_ro).  *@u1 and *@uro
+ * (4 pages each) are shared memory (map_shmem()) if @shared, else private
+ * (map_anon()).  Returns the space's fd, or -errno.
+ */
+int gm_access_space(uint64_t base, bool shared, uint64_t seed,
+		    uint64_t seed_ro, uint8_t **u1, uint8_t **uro);
 
 /* Anonymous private memory (MAP_PRIVATE | MAP_ANONYMOUS), or NULL. */
 void *map_anon(size_t len);
@@ -165,6 +197,16 @@ void sleep_ms(unsigned int ms);
  * returns.
  */
 long wait_vmlck(pid_t pid, long kb, unsigned int ms);
+
+/* RLIMIT_MEMLOCK, soft and hard, = @bytes: 0 or -errno. */
+int set_memlock(uint64_t bytes);
+
+/*
+ * CAP_IPC_LOCK, which exempts pins from RLIMIT_MEMLOCK: with @drop, drop it
+ * from the effective, permitted, inheritable and bounding sets (0 or
+ * -errno); without, 1 if it is effective, 0 if not (or -errno).
+ */
+int cap_ipc_lock(bool drop);
 
 int read_file_u64(const char *path, uint64_t *val);
 
