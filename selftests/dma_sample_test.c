@@ -14,11 +14,9 @@
 #include <sys/socket.h>
 
 #include "guestmem_util.h"
-#include "../samples/guestmem_dma.h"
+#include "samples.h"
 #include "kselftest_harness.h"
 
-#define DMA_DEV		"/dev/guestmem_dma"
-#define DMA_KO		"/modules/guestmem_dma.ko"
 
 /*
  * The space every test starts with (pages relative to B):
@@ -45,7 +43,6 @@
 #define ST_DONE		((uint32_t)GUESTMEM_DMA_STATUS_DONE)
 #define ST_ERR(e)	((uint32_t)-(e))
 
-
 static int dma_open(void)
 {
 	return open(DMA_DEV, O_RDWR | O_CLOEXEC);
@@ -64,11 +61,6 @@ static int dma_bind_full(int dma, int gmfd, uint64_t ring, uint32_t size,
 	if (rsv_idx < ARRAY_LEN(b.reserved))
 		b.reserved[rsv_idx] = rsv;
 	return gm_ioctl(dma, GUESTMEM_DMA_BIND, &b);
-}
-
-static int dma_bind(int dma, int gmfd, uint64_t ring, uint32_t size)
-{
-	return dma_bind_full(dma, gmfd, ring, size, 0, ~0U, 0);
 }
 
 static int dma_kick(int dma, struct guestmem_dma_kick *k)
@@ -101,14 +93,8 @@ static int put_desc_full(int fd, uint64_t ring, uint32_t size, uint32_t idx,
 			 uint64_t src, uint64_t dst, uint32_t len,
 			 uint32_t flags, uint32_t reserved)
 {
-	struct guestmem_dma_desc d;
+	struct guestmem_dma_desc d = dma_desc(src, dst, len, flags);
 
-	memset(&d, 0, sizeof(d));
-	d.src = htole64(src);
-	d.dst = htole64(dst);
-	d.len = htole32(len);
-	d.flags = htole32(flags);
-	d.status = htole32(GUESTMEM_DMA_STATUS_PENDING);
 	d.reserved = htole32(reserved);
 	return gm_write(fd, DESC_GPA(ring, size, idx), &d, sizeof(d));
 }

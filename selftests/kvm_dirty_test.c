@@ -16,8 +16,8 @@
 #include <endian.h>
 
 #include "guestmem_util.h"
+#include "samples.h"
 #include "vmm.h"
-#include "../samples/guestmem_dma.h"
 #include "kselftest_harness.h"
 
 #define G		VMM_TEST_GPA_MIN
@@ -29,8 +29,6 @@
 #define SLOT		1
 #define ROUNDS		6
 
-#define DMA_DEV		"/dev/guestmem_dma"
-#define DMA_KO		"/modules/guestmem_dma.ko"
 
 /* What the guest does to page @pg in round @r: bit 0 read, bit 1 write. */
 #define DO_READ		1
@@ -201,21 +199,14 @@ TEST_F_TIMEOUT(dirty, ioctl_and_device_pages_only_in_guestmem, 120)
 {
 	uint64_t r, gm, kvm, want, extra, w = 0x5eed;
 	struct guestmem_dma_desc d;
-	struct guestmem_dma_bind b;
 	struct guestmem_dma_kick k;
 	uint32_t avail;
 	struct ucall uc;
-	int dma, ret;
+	int dma;
 
-	ret = sample_load(DMA_DEV, DMA_KO);
-	ASSERT_EQ(0, ret) TH_LOG("loading %s: %s", DMA_KO, strerror(-ret));
-	dma = open(DMA_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, dma);
-	memset(&b, 0, sizeof(b));
-	b.guestmem_fd = self->fd;
-	b.ring_size = 4;
-	b.ring_gpa = GP(RING_PG);
-	ASSERT_EQ(0, gm_ioctl(dma, GUESTMEM_DMA_BIND, &b));
+	dma = sample_open(DMA_DEV, DMA_KO);
+	ASSERT_LE(0, dma) TH_LOG("%s: %s", DMA_DEV, strerror(-dma));
+	ASSERT_EQ(0, dma_bind(dma, self->fd, GP(RING_PG), 4));
 	ASSERT_EQ(0, both_logs(self, &gm, &kvm));
 
 	self->v = vcpu_add(self->vm, guest_rounds, 0, 3, 0, 0);
@@ -229,10 +220,7 @@ TEST_F_TIMEOUT(dirty, ioctl_and_device_pages_only_in_guestmem, 120)
 		ASSERT_EQ(0, gm_write(self->fd, GP(3) + 16, &w, sizeof(w)));
 		ASSERT_EQ(0, gm_write(self->fd, GP(40) + 16, &w, sizeof(w)));
 		/* The device copies a page onto [20.5, 21.5) (it writes the ring). */
-		memset(&d, 0, sizeof(d));
-		d.src = htole64(GP(SRC_PG));
-		d.dst = htole64(GP(20) + PG / 2);
-		d.len = htole32(PG);
+		d = dma_desc(GP(SRC_PG), GP(20) + PG / 2, PG, 0);
 		ASSERT_EQ(0, gm_write(self->fd, GP(RING_PG) + 32 + 32 * (r & 3),
 				      &d, sizeof(d)));
 		avail = htole32(r + 1);

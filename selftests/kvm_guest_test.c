@@ -30,8 +30,8 @@
 #include <sys/syscall.h>
 
 #include "guestmem_util.h"
+#include "samples.h"
 #include "vmm.h"
-#include "../samples/guestmem_dma.h"
 #include "kselftest_harness.h"
 
 /*
@@ -50,8 +50,6 @@
 #define RING_SIZE	4U
 #define SLOT		1
 
-#define DMA_DEV		"/dev/guestmem_dma"
-#define DMA_KO		"/modules/guestmem_dma.ko"
 
 /* The 64-bit word a test expects at @gpa for @seed (guest and host). */
 static inline uint64_t wpat(uint64_t gpa, uint64_t seed)
@@ -301,22 +299,15 @@ TEST_F(space, guest_reads_and_writes)
 
 TEST_F(space, dma_device_writes_seen_by_guest)
 {
-	struct guestmem_dma_bind b;
 	struct guestmem_dma_kick k;
 	static uint8_t buf[PG];
 	struct vcpu *v;
 	struct ucall uc;
-	int dma, ret;
+	int dma;
 
-	ret = sample_load(DMA_DEV, DMA_KO);
-	ASSERT_EQ(0, ret) TH_LOG("loading %s: %s", DMA_KO, strerror(-ret));
-	dma = open(DMA_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, dma);
-	memset(&b, 0, sizeof(b));
-	b.guestmem_fd = self->fd;
-	b.ring_size = RING_SIZE;
-	b.ring_gpa = RING;
-	ASSERT_EQ(0, gm_ioctl(dma, GUESTMEM_DMA_BIND, &b));
+	dma = sample_open(DMA_DEV, DMA_KO);
+	ASSERT_LE(0, dma) TH_LOG("%s: %s", DMA_DEV, strerror(-dma));
+	ASSERT_EQ(0, dma_bind(dma, self->fd, RING, RING_SIZE));
 
 	/* The source: a page of AUX, written with the ioctl. */
 	ASSERT_EQ(0, gm_pat_write(self->fd, GP(5), PG, 9));

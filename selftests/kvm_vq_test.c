@@ -33,12 +33,10 @@
 #include <sys/eventfd.h>
 
 #include "guestmem_util.h"
+#include "samples.h"
 #include "vmm.h"
-#include "../samples/guestmem_vq.h"
 #include "kselftest_harness.h"
 
-#define VQ_DEV		"/dev/guestmem_vq"
-#define VQ_KO		"/modules/guestmem_vq.ko"
 
 /*
  * The space (pages relative to G):
@@ -125,17 +123,6 @@ static void g_init(void)
 	guest_wrmsr(GUEST_X2APIC_TMICT, 10000000);	/* 10 ms */
 }
 
-static void g_desc(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
-		   uint16_t next)
-{
-	uint64_t d = DESC + 16ULL * i;
-
-	GUEST_WRITE(uint64_t, d, addr);
-	GUEST_WRITE(uint32_t, d + 8, len);
-	GUEST_WRITE(uint16_t, d + 12, flags);
-	GUEST_WRITE(uint16_t, d + 14, next);
-}
-
 /* Rings as after a reset (descriptor table, avail and used rings zeroed). */
 static void g_reset_ring(void)
 {
@@ -219,10 +206,11 @@ static uint16_t g_copy_req(unsigned int s, uint64_t src, uint32_t len,
 	GUEST_WRITE(uint32_t, hdr, GUESTMEM_VQ_REQ_COPY);
 	GUEST_WRITE(uint32_t, hdr + 4, 0);
 	GUEST_WRITE(uint8_t, STATUS + s, 0xaa);
-	g_desc(d, hdr, sizeof(struct guestmem_vq_req_hdr), F_NEXT, d + 1);
-	g_desc(d + 1, src, len, F_NEXT, d + 2);
-	g_desc(d + 2, dst, len, F_WRITE | F_NEXT, d + 3);
-	g_desc(d + 3, STATUS + s, 1, F_WRITE, 0);
+	guest_vring_desc(DESC, d, hdr, sizeof(struct guestmem_vq_req_hdr),
+			 F_NEXT, d + 1);
+	guest_vring_desc(DESC, d + 1, src, len, F_NEXT, d + 2);
+	guest_vring_desc(DESC, d + 2, dst, len, F_WRITE | F_NEXT, d + 3);
+	guest_vring_desc(DESC, d + 3, STATUS + s, 1, F_WRITE, 0);
 	return d;
 }
 
@@ -392,18 +380,6 @@ static const struct {
 			     GUESTMEM_VQ_FEAT_INDIRECT_DESC, -E2BIG },
 };
 
-/* Indirect table entry @i at @table. */
-static void g_ind(uint64_t table, uint16_t i, uint64_t addr, uint32_t len,
-		  uint16_t flags, uint16_t next)
-{
-	uint64_t d = table + 16ULL * i;
-
-	GUEST_WRITE(uint64_t, d, addr);
-	GUEST_WRITE(uint32_t, d + 8, len);
-	GUEST_WRITE(uint16_t, d + 12, flags);
-	GUEST_WRITE(uint16_t, d + 14, next);
-}
-
 /* Make malformed ring @c available (after the entries already used). */
 static void g_bad_ring(unsigned int c)
 {
@@ -411,47 +387,47 @@ static void g_bad_ring(unsigned int c)
 
 	switch (c) {
 	case BAD_LOOP:
-		g_desc(0, HDRS, 8, F_NEXT, 1);
-		g_desc(1, HDRS, 8, F_NEXT, 0);
+		guest_vring_desc(DESC, 0, HDRS, 8, F_NEXT, 1);
+		guest_vring_desc(DESC, 1, HDRS, 8, F_NEXT, 0);
 		g_avail(0);
 		break;
 	case BAD_HEAD:
 		g_avail(NUM);
 		break;
 	case BAD_NEXT:
-		g_desc(0, HDRS, 8, F_NEXT, NUM + 3);
+		guest_vring_desc(DESC, 0, HDRS, 8, F_NEXT, NUM + 3);
 		g_avail(0);
 		break;
 	case BAD_AVAIL_JUMP:
-		g_desc(0, HDRS, 8, 0, 0);
+		guest_vring_desc(DESC, 0, HDRS, 8, 0, 0);
 		g_avail(0);
 		GUEST_WRITE(uint16_t, AVAIL + 2, g_aidx + NUM);
 		break;
 	case BAD_IND_HOLE:
-		g_desc(0, HOLE, 32, F_INDIRECT, 0);
+		guest_vring_desc(DESC, 0, HOLE, 32, F_INDIRECT, 0);
 		g_avail(0);
 		break;
 	case BAD_IND_NESTED:
-		g_ind(IND, 0, HDRS, 8, F_NEXT, 1);
-		g_ind(IND, 1, IND, 32, F_INDIRECT, 0);
-		g_desc(0, IND, 32, F_INDIRECT, 0);
+		guest_vring_desc(IND, 0, HDRS, 8, F_NEXT, 1);
+		guest_vring_desc(IND, 1, IND, 32, F_INDIRECT, 0);
+		guest_vring_desc(DESC, 0, IND, 32, F_INDIRECT, 0);
 		g_avail(0);
 		break;
 	case BAD_IND_DESC_TABLE:
-		g_desc(0, DESC, 16 * NUM, F_INDIRECT, 0);
+		guest_vring_desc(DESC, 0, DESC, 16 * NUM, F_INDIRECT, 0);
 		g_avail(0);
 		break;
 	case BAD_IND_BIG:
-		g_desc(0, IND, 16 * 65537, F_INDIRECT, 0);
+		guest_vring_desc(DESC, 0, IND, 16 * 65537, F_INDIRECT, 0);
 		g_avail(0);
 		break;
 	case BAD_IND_NOT_NEGOTIATED:
-		g_ind(IND, 0, HDRS, 8, 0, 0);
-		g_desc(0, IND, 16, F_INDIRECT, 0);
+		guest_vring_desc(IND, 0, HDRS, 8, 0, 0);
+		guest_vring_desc(DESC, 0, IND, 16, F_INDIRECT, 0);
 		g_avail(0);
 		break;
 	case BAD_WRAP:
-		g_desc(0, ~0ULL - 3, 8, 0, 0);
+		guest_vring_desc(DESC, 0, ~0ULL - 3, 8, 0, 0);
 		g_avail(0);
 		break;
 	case BAD_LONG_CHAIN:
@@ -461,10 +437,10 @@ static void g_bad_ring(unsigned int c)
 		 * too many is not).
 		 */
 		for (i = 0; i < MAX_SEGS; i++)
-			g_ind(IND, i, HDRS, 8, i + 1U < MAX_SEGS ? F_NEXT : 0,
-			      i + 1);
-		g_desc(0, HDRS, 8, F_NEXT, 1);
-		g_desc(1, IND, 16 * MAX_SEGS, F_INDIRECT, 0);
+			guest_vring_desc(IND, i, HDRS, 8,
+					 i + 1U < MAX_SEGS ? F_NEXT : 0, i + 1);
+		guest_vring_desc(DESC, 0, HDRS, 8, F_NEXT, 1);
+		guest_vring_desc(DESC, 1, IND, 16 * MAX_SEGS, F_INDIRECT, 0);
 		g_avail(0);
 		break;
 	}
@@ -616,11 +592,6 @@ static uint64_t page_bits(uint64_t gpa, uint64_t len)
 
 /* ---- host ----------------------------------------------------------------- */
 
-static int vq_load(void)
-{
-	return sample_load(VQ_DEV, VQ_KO);
-}
-
 FIXTURE(kvq) {
 	int gm, memfd, dev, kick, call;
 	uint8_t *map, *user;
@@ -635,7 +606,7 @@ FIXTURE(kvq) {
 
 FIXTURE_SETUP(kvq)
 {
-	int ret = vq_load();
+	int ret = sample_load(VQ_DEV, VQ_KO);
 
 	self->dev = -1;
 	self->map = MAP_FAILED;
@@ -710,19 +681,8 @@ FIXTURE_TEARDOWN(kvq)
 static int kvq_bind(FIXTURE_DATA(kvq) *self, uint64_t features,
 		    uint32_t flags)
 {
-	struct guestmem_vq_bind b;
-
-	memset(&b, 0, sizeof(b));
-	b.guestmem_fd = self->gm;
-	b.kick_fd = self->kick;
-	b.call_fd = self->call;
-	b.num = NUM;
-	b.features = features;
-	b.desc_gpa = DESC;
-	b.avail_gpa = AVAIL;
-	b.used_gpa = USED;
-	b.flags = flags;
-	return gm_ioctl(self->dev, GUESTMEM_VQ_BIND, &b);
+	return vq_bind_queue(self->dev, self->gm, self->kick, self->call, NUM,
+			     DESC, AVAIL, USED, features, flags);
 }
 
 static struct guestmem_vq_status kvq_status(FIXTURE_DATA(kvq) *self)

@@ -18,12 +18,11 @@
 #include <sys/wait.h>
 
 #include "guestmem_util.h"
-#include "../samples/guestmem_dma.h"
+#include "samples.h"
 #include "kselftest_harness.h"
 
 #define MOD		"guestmem"
 #define DMA_MOD		"guestmem_dma"
-#define DMA_DEV		"/dev/guestmem_dma"
 #define G		0x100000ULL
 
 static const char *ko_path(const char *name)

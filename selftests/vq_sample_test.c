@@ -18,11 +18,8 @@
 #include <sys/eventfd.h>
 
 #include "guestmem_util.h"
-#include "../samples/guestmem_vq.h"
+#include "samples.h"
 #include "kselftest_harness.h"
-
-#define VQ_DEV		"/dev/guestmem_vq"
-#define VQ_KO		"/modules/guestmem_vq.ko"
 
 /*
  * The space (pages from B):
@@ -79,11 +76,6 @@ struct vused {
 	uint16_t avail_event;
 };
 
-static int vq_load(void)
-{
-	return sample_load(VQ_DEV, VQ_KO);
-}
-
 FIXTURE(vq) {
 	int gm, dev, kick, call;
 	uint8_t *mem;
@@ -100,7 +92,7 @@ FIXTURE(vq) {
 
 FIXTURE_SETUP(vq)
 {
-	int ret = vq_load();
+	int ret = sample_load(VQ_DEV, VQ_KO);
 
 	if (ret)
 		SKIP(return, "no %s (%s)", VQ_DEV, strerror(-ret));
@@ -138,22 +130,12 @@ FIXTURE_TEARDOWN(vq)
 	close(self->gm);
 }
 
+/* The queue at DESC (or @desc), AVAIL and USED. */
 static int vq_bind_full(int dev, int gm, int kick, int call, uint32_t num,
 			uint64_t features, uint32_t flags, uint64_t desc)
 {
-	struct guestmem_vq_bind b;
-
-	memset(&b, 0, sizeof(b));
-	b.guestmem_fd = gm;
-	b.kick_fd = kick;
-	b.call_fd = call;
-	b.num = num;
-	b.features = features;
-	b.desc_gpa = desc;
-	b.avail_gpa = AVAIL;
-	b.used_gpa = USED;
-	b.flags = flags;
-	return gm_ioctl(dev, GUESTMEM_VQ_BIND, &b);
+	return vq_bind_queue(dev, gm, kick, call, num, desc, AVAIL, USED,
+			     features, flags);
 }
 
 static int vq_bind(FIXTURE_DATA(vq) *self, uint64_t features, uint32_t flags)
@@ -917,21 +899,11 @@ struct big {
 
 static int big_bind(FIXTURE_DATA(vq) *self, struct big *g, uint32_t flags)
 {
-	struct guestmem_vq_bind b;
-
-	memset(&b, 0, sizeof(b));
-	b.guestmem_fd = self->gm;
-	b.kick_fd = self->kick;
-	b.call_fd = self->call;
-	b.num = BIG_NUM;
-	b.desc_gpa = BIG_DESC;
-	b.avail_gpa = BIG_AVAIL;
-	b.used_gpa = BIG_USED;
-	b.flags = flags;
 	g->desc = gpa_ptr(self, BIG_DESC);
 	g->avail = gpa_ptr(self, BIG_AVAIL);
 	g->used = gpa_ptr(self, BIG_USED);
-	return gm_ioctl(self->dev, GUESTMEM_VQ_BIND, &b);
+	return vq_bind_queue(self->dev, self->gm, self->kick, self->call,
+			     BIG_NUM, BIG_DESC, BIG_AVAIL, BIG_USED, 0, flags);
 }
 
 /* Fresh big rings; chain 0 copies @payload bytes (0: only a status). */
@@ -1163,7 +1135,7 @@ TEST_F(vq, close_and_unload_while_kicking)
 	if (access(VQ_KO, R_OK))
 		SKIP(return, "no %s to load again", VQ_KO);
 	ASSERT_EQ(0, system("rmmod guestmem_vq"));
-	ASSERT_EQ(0, vq_load());
+	ASSERT_EQ(0, sample_load(VQ_DEV, VQ_KO));
 	self->dev = open(VQ_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev);
 	ASSERT_EQ(0, vq_bind(self, 0, GUESTMEM_VQ_BIND_RESUME));

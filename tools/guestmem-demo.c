@@ -30,15 +30,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <sys/eventfd.h>
-#include "../samples/guestmem_dma.h"
-#include "../samples/guestmem_vq.h"
 #include "guestmem_util.h"
+#include "samples.h"
 #include "vmm.h"
 
 #define __noreturn	__attribute__((noreturn))
 #define __printf(a, b)	__attribute__((format(printf, a, b)))
 
-#define DMA_DEV		"/dev/guestmem_dma"
 
 #define REGION_SIZE	0x10000ULL
 #define GPA_A		0x100000ULL		/* VMALLOC region */
@@ -54,7 +52,6 @@
 #define KVM_SLOT	1
 
 /* The virtqueue the KVM guest drives (step 4 with /dev/kvm), in region A. */
-#define VQ_DEV		"/dev/guestmem_vq"
 #define VQ_NUM		8U
 #define VQ_DESC		GPA_A			/* descriptor table */
 #define VQ_AVAIL	(GPA_A + 0x1000)	/* avail ring */
@@ -169,13 +166,8 @@ static void put_desc(int fd, unsigned int slot, uint64_t src, uint64_t dst,
 {
 	uint64_t gpa = RING_GPA + sizeof(struct guestmem_dma_ring_hdr) +
 		       slot * sizeof(struct guestmem_dma_desc);
-	struct guestmem_dma_desc d;
+	struct guestmem_dma_desc d = dma_desc(src, dst, len, 0);
 
-	memset(&d, 0, sizeof(d));
-	d.src = htole64(src);
-	d.dst = htole64(dst);
-	d.len = htole32(len);
-	d.status = htole32(GUESTMEM_DMA_STATUS_PENDING);
 	if (pwrite(fd, &d, sizeof(d), gpa) != sizeof(d))
 		die("pwrite descriptor");
 	printf("   desc %u at %#llx: copy %u bytes %#llx -> %#llx (%s)\n", slot,
@@ -183,28 +175,29 @@ static void put_desc(int fd, unsigned int slot, uint64_t src, uint64_t dst,
 	       (unsigned long long)dst, what);
 }
 
-/*
- * A descriptor's status word, read through the mapping of guest memory
- * (after the kick returned: the device is done with it).
- */
-static uint32_t desc_status(const char *map, unsigned int slot)
+/* A little-endian word of guest memory, read through the mapping. */
+static uint32_t le32_at(const char *map, uint64_t gpa)
 {
-	uint64_t gpa = RING_GPA + sizeof(struct guestmem_dma_ring_hdr) +
-		       slot * sizeof(struct guestmem_dma_desc) +
-		       offsetof(struct guestmem_dma_desc, status);
 	uint32_t le;
 
 	memcpy(&le, map + (gpa - GPA_A), sizeof(le));
 	return le32toh(le);
 }
 
+/* A descriptor's status word (after the kick returned: the device is done). */
+static uint32_t desc_status(const char *map, unsigned int slot)
+{
+	return le32_at(map, RING_GPA + sizeof(struct guestmem_dma_ring_hdr) +
+			    slot * sizeof(struct guestmem_dma_desc) +
+			    offsetof(struct guestmem_dma_desc, status));
+}
+
 static void dma_demo(int fd, const char *map, const char *user)
 {
 	struct guestmem_dma_ring_hdr hdr;
-	struct guestmem_dma_bind bind;
 	struct guestmem_dma_kick kick;
 	uint32_t st0, st1;
-	int dma;
+	int dma, err;
 
 	printf("\n4. A device doing DMA: " DMA_DEV " (samples/guestmem_dma.ko),\n"
 	       "   a copy engine in the kernel built on guestmem's in-kernel API.\n");
@@ -214,12 +207,9 @@ static void dma_demo(int fd, const char *map, const char *user)
 	memset(&hdr, 0, sizeof(hdr));
 	if (pwrite(fd, &hdr, sizeof(hdr), RING_GPA) != sizeof(hdr))
 		die("pwrite ring header");
-	memset(&bind, 0, sizeof(bind));
-	bind.guestmem_fd = fd;
-	bind.ring_size = RING_SIZE;
-	bind.ring_gpa = RING_GPA;
-	if (ioctl(dma, GUESTMEM_DMA_BIND, &bind))
-		die("GUESTMEM_DMA_BIND");
+	err = dma_bind(dma, fd, RING_GPA, RING_SIZE);
+	if (err)
+		die_err("GUESTMEM_DMA_BIND", -err);
 	printf("   GUESTMEM_DMA_BIND hands it this space and a ring of %u descriptors\n"
 	       "   at GPA %#llx; we write two descriptors there with pwrite() by GPA:\n",
 	       RING_SIZE, (unsigned long long)RING_GPA);
@@ -277,17 +267,6 @@ static void guest_irq(uint64_t vector)
 	guest_x2apic_eoi();
 }
 
-static void guest_vq_desc(uint16_t i, uint64_t addr, uint32_t len,
-			  uint16_t flags, uint16_t next)
-{
-	uint64_t d = VQ_DESC + 16ULL * i;
-
-	GUEST_WRITE(uint64_t, d, addr);
-	GUEST_WRITE(uint32_t, d + 8, len);
-	GUEST_WRITE(uint16_t, d + 12, flags);
-	GUEST_WRITE(uint16_t, d + 14, next);
-}
-
 /*
  * The guest's driver: two COPY requests (header, source; destination,
  * status byte), made available, one kick, then HLT until the interrupt
@@ -305,15 +284,15 @@ static void guest_vq_driver(void)
 		GUEST_WRITE(uint32_t, VQ_HDR + 8 * r + 4, 0);
 	}
 	/* Our string, across the boundary, into the USER region. */
-	guest_vq_desc(0, VQ_HDR, 8, NEXT, 1);
-	guest_vq_desc(1, MSG_GPA, sizeof(msg), NEXT, 2);
-	guest_vq_desc(2, DMA_DST, sizeof(msg), WRITE | NEXT, 3);
-	guest_vq_desc(3, VQ_STATUS, 1, WRITE, 0);
+	guest_vring_desc(VQ_DESC, 0, VQ_HDR, 8, NEXT, 1);
+	guest_vring_desc(VQ_DESC, 1, MSG_GPA, sizeof(msg), NEXT, 2);
+	guest_vring_desc(VQ_DESC, 2, DMA_DST, sizeof(msg), WRITE | NEXT, 3);
+	guest_vring_desc(VQ_DESC, 3, VQ_STATUS, 1, WRITE, 0);
 	/* 16 bytes from 8 bytes before the hole. */
-	guest_vq_desc(4, VQ_HDR + 8, 8, NEXT, 5);
-	guest_vq_desc(5, GPA_HOLE - 8, 16, NEXT, 6);
-	guest_vq_desc(6, VQ_BAD_DST, 16, WRITE | NEXT, 7);
-	guest_vq_desc(7, VQ_STATUS + 1, 1, WRITE, 0);
+	guest_vring_desc(VQ_DESC, 4, VQ_HDR + 8, 8, NEXT, 5);
+	guest_vring_desc(VQ_DESC, 5, GPA_HOLE - 8, 16, NEXT, 6);
+	guest_vring_desc(VQ_DESC, 6, VQ_BAD_DST, 16, WRITE | NEXT, 7);
+	guest_vring_desc(VQ_DESC, 7, VQ_STATUS + 1, 1, WRITE, 0);
 	GUEST_WRITE(uint16_t, VQ_AVAIL + 4, 0);
 	GUEST_WRITE(uint16_t, VQ_AVAIL + 6, 4);
 	asm volatile("" : : : "memory");	/* the entries, then the index */
@@ -324,14 +303,6 @@ static void guest_vq_driver(void)
 	GUEST_SYNC2(guest_irqs, GUEST_READ(uint16_t, VQ_USED + 2));
 }
 
-static uint32_t le32_at(const char *map, uint64_t gpa)
-{
-	uint32_t le;
-
-	memcpy(&le, map + (gpa - GPA_A), sizeof(le));
-	return le32toh(le);
-}
-
 /*
  * Step 4 driven by a KVM guest, and step 5.  Returns false, having printed
  * why, when there is no /dev/kvm or no virtqueue device: the caller falls
@@ -340,7 +311,6 @@ static uint32_t le32_at(const char *map, uint64_t gpa)
 static bool vq_kvm_demo(int fd, const char *map, const char *user)
 {
 	struct guestmem_vq_status st;
-	struct guestmem_vq_bind bind;
 	uint64_t kvm_log[2] = { 0, 0 }, guest_pages;
 	int dev, kick, call, ret;
 	struct ucall uc;
@@ -389,16 +359,10 @@ static bool vq_kvm_demo(int fd, const char *map, const char *user)
 	       "   call, bound with KVM_IRQFD to an MSI route to vector %#x of vCPU 0.\n",
 	       VQ_KICK_PORT, VQ_VECTOR);
 
-	memset(&bind, 0, sizeof(bind));
-	bind.guestmem_fd = fd;
-	bind.kick_fd = kick;
-	bind.call_fd = call;
-	bind.num = VQ_NUM;
-	bind.desc_gpa = VQ_DESC;
-	bind.avail_gpa = VQ_AVAIL;
-	bind.used_gpa = VQ_USED;
-	if (ioctl(dev, GUESTMEM_VQ_BIND, &bind))
-		die("GUESTMEM_VQ_BIND");
+	ret = vq_bind_queue(dev, fd, kick, call, VQ_NUM, VQ_DESC, VQ_AVAIL,
+			    VQ_USED, 0, 0);
+	if (ret)
+		die_err("GUESTMEM_VQ_BIND", -ret);
 	printf("   GUESTMEM_VQ_BIND hands the device this space, a queue of %u at GPA\n"
 	       "   %#llx (descriptors), %#llx (avail), %#llx (used), and both eventfds.\n",
 	       VQ_NUM, VQ_DESC, VQ_AVAIL, VQ_USED);

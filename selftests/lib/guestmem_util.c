@@ -529,20 +529,6 @@ uint64_t raw_lseek(int fd, uint64_t off, int whence)
 #endif
 }
 
-int sample_load(const char *dev, const char *ko)
-{
-	char cmd[300];
-
-	if (!access(dev, F_OK))
-		return 0;
-	if (access(ko, R_OK))
-		return -ENOENT;
-	snprintf(cmd, sizeof(cmd), "insmod %s", ko);
-	if (system(cmd))
-		return -EIO;
-	return access(dev, F_OK) ? -ENODEV : 0;
-}
-
 int wait_child(pid_t pid)
 {
 	int st;

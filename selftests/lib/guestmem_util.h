@@ -241,13 +241,6 @@ int sigbus_memcpy(void *dst,
  */
 uint64_t raw_lseek(int fd, uint64_t off, int whence);
 
-/*
- * Make sure the sample device @dev exists, loading the module @ko (a path)
- * if it does not: 0, -ENOENT (no such module file), -EIO (insmod failed)
- * or -ENODEV (loaded, but no @dev).
- */
-int sample_load(const char *dev, const char *ko);
-
 /* ---- children and cgroups ------------------------------------------------- */
 
 /* In a forked child: report a failed condition and exit with its line. */

@@ -284,4 +284,19 @@ static inline void guest_outw(uint16_t port, uint16_t val)
 #define GUEST_READ(type, addr)	  (*(volatile type *)(uintptr_t)(addr))
 #define GUEST_WRITE(type, addr, v) (*(volatile type *)(uintptr_t)(addr) = (v))
 
+/*
+ * Guest code, a virtio driver's: descriptor @i of the split-ring (or
+ * indirect) descriptor table at @table, in the guest's byte order.
+ */
+static inline void guest_vring_desc(uint64_t table, uint16_t i, uint64_t addr,
+				    uint32_t len, uint16_t flags, uint16_t next)
+{
+	uint64_t d = table + 16ULL * i;
+
+	GUEST_WRITE(uint64_t, d, addr);
+	GUEST_WRITE(uint32_t, d + 8, len);
+	GUEST_WRITE(uint16_t, d + 12, flags);
+	GUEST_WRITE(uint16_t, d + 14, next);
+}
+
 #endif /* GUESTMEM_VMM_H */

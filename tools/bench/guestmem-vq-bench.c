@@ -35,7 +35,6 @@
  * ratios.  Prints "GMBENCH|..." and "GMDIAG|..." lines as
  * tools/bench/guestmem-bench does.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -56,10 +55,10 @@
 #include <linux/guestmem.h>
 
 #include "bench_util.h"
-#include "../../samples/guestmem_vq.h"
+#include "guestmem_util.h"
+#include "samples.h"
 #include "vmm.h"
 
-#define PG		4096ULL
 #define G		VMM_TEST_GPA_MIN
 #define GP(pg)		(G + (uint64_t)(pg) * PG)
 #define SPACE_PAGES	128
@@ -108,17 +107,6 @@ static void guest_irq(uint64_t vector)
 	guest_x2apic_eoi();
 }
 
-static void g_desc(uint64_t q, uint16_t i, uint64_t addr, uint32_t len,
-		   uint16_t flags, uint16_t next)
-{
-	uint64_t d = Q_DESC(q) + 16ULL * i;
-
-	GUEST_WRITE(uint64_t, d, addr);
-	GUEST_WRITE(uint32_t, d + 8, len);
-	GUEST_WRITE(uint16_t, d + 12, flags);
-	GUEST_WRITE(uint16_t, d + 14, next);
-}
-
 /*
  * @nreq requests on queue @q, @batch per kick at @port; each batch waits
  * for its interrupt and checks its used entries.  The avail index is read
@@ -142,10 +130,10 @@ static void guest_driver(uint64_t q, uint64_t port, uint64_t nreq,
 			GUEST_WRITE(uint32_t, Q_HDR(q) + 16 * s,
 				    GUESTMEM_VQ_REQ_COPY);
 			GUEST_WRITE(uint32_t, Q_HDR(q) + 16 * s + 4, 0);
-			g_desc(q, d, Q_HDR(q) + 16 * s, 8, F_NEXT, d + 1);
-			g_desc(q, d + 1, SRC(s), len, F_NEXT, d + 2);
-			g_desc(q, d + 2, DST(s), len, F_WRITE | F_NEXT, d + 3);
-			g_desc(q, d + 3, Q_STATUS(q) + s, 1, F_WRITE, 0);
+			guest_vring_desc(Q_DESC(q), d, Q_HDR(q) + 16 * s, 8, F_NEXT, d + 1);
+			guest_vring_desc(Q_DESC(q), d + 1, SRC(s), len, F_NEXT, d + 2);
+			guest_vring_desc(Q_DESC(q), d + 2, DST(s), len, F_WRITE | F_NEXT, d + 3);
+			guest_vring_desc(Q_DESC(q), d + 3, Q_STATUS(q) + s, 1, F_WRITE, 0);
 			GUEST_WRITE(uint16_t, Q_AVAIL(q) + 4 + 2 * ((aidx + s) % NUM), d);
 		}
 		aidx += batch;
@@ -212,10 +200,10 @@ static void guest_pipeline(uint64_t q, uint64_t port, uint64_t nreq,
 			GUEST_WRITE(uint32_t, Q_HDR(q) + 16 * s,
 				    GUESTMEM_VQ_REQ_COPY);
 			GUEST_WRITE(uint32_t, Q_HDR(q) + 16 * s + 4, 0);
-			g_desc(q, d, Q_HDR(q) + 16 * s, 8, F_NEXT, d + 1);
-			g_desc(q, d + 1, SRC(s % 8), len, F_NEXT, d + 2);
-			g_desc(q, d + 2, DST(s % 8), len, F_WRITE | F_NEXT, d + 3);
-			g_desc(q, d + 3, Q_STATUS(q) + s, 1, F_WRITE, 0);
+			guest_vring_desc(Q_DESC(q), d, Q_HDR(q) + 16 * s, 8, F_NEXT, d + 1);
+			guest_vring_desc(Q_DESC(q), d + 1, SRC(s % 8), len, F_NEXT, d + 2);
+			guest_vring_desc(Q_DESC(q), d + 2, DST(s % 8), len, F_WRITE | F_NEXT, d + 3);
+			guest_vring_desc(Q_DESC(q), d + 3, Q_STATUS(q) + s, 1, F_WRITE, 0);
 			GUEST_WRITE(uint16_t, Q_AVAIL(q) + 4 + 2 * (aidx % NUM), d);
 			aidx++;
 			asm volatile("" : : : "memory");
@@ -455,8 +443,6 @@ static uint64_t slice(struct vcpu *v, struct udev *u, bool kernel,
 int main(int argc, char **argv)
 {
 	double rps[2][64], bps[2][64], lat[2][64], ratio[64], bratio[64], lratio[64];
-	struct guestmem_vq_bind bind;
-	struct guestmem_region reg;
 	int reps = 9, opt, dev, kick, i, j;
 	struct udev u;
 	struct vcpu *v;
@@ -476,14 +462,11 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	memset(&u, 0, sizeof(u));
-	u.gm = open("/dev/guestmem", O_RDWR | O_CLOEXEC);
+	u.gm = gm_open();
 	if (u.gm < 0)
-		die("open /dev/guestmem");
-	memset(&reg, 0, sizeof(reg));
-	reg.gpa = G;
-	reg.size = SPACE_PAGES * PG;
-	reg.backing = GUESTMEM_BACKING_VMALLOC;
-	if (ioctl(u.gm, GUESTMEM_ADD_REGION, &reg))
+		die("open " GM_DEV);
+	errno = -gm_add_vmalloc(u.gm, G, SPACE_PAGES * PG);
+	if (errno)
 		die("GUESTMEM_ADD_REGION");
 	map = mmap(NULL, SPACE_PAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED,
 		   u.gm, G);
@@ -512,19 +495,13 @@ int main(int argc, char **argv)
 		die("KVM_IOEVENTFD");
 
 	/* The in-kernel device on queue A, the same interrupt eventfd. */
-	dev = open("/dev/guestmem_vq", O_RDWR | O_CLOEXEC);
+	dev = open(VQ_DEV, O_RDWR | O_CLOEXEC);
 	if (dev < 0)
-		die("open /dev/guestmem_vq (insmod guestmem_vq.ko)");
-	memset(&bind, 0, sizeof(bind));
-	bind.guestmem_fd = u.gm;
-	bind.kick_fd = kick;
-	bind.call_fd = u.call;
-	bind.num = NUM;
-	bind.features = GUESTMEM_VQ_FEAT_EVENT_IDX;
-	bind.desc_gpa = Q_DESC(QUEUE_A);
-	bind.avail_gpa = Q_AVAIL(QUEUE_A);
-	bind.used_gpa = Q_USED(QUEUE_A);
-	if (ioctl(dev, GUESTMEM_VQ_BIND, &bind))
+		die("open " VQ_DEV " (insmod guestmem_vq.ko)");
+	errno = -vq_bind_queue(dev, u.gm, kick, u.call, NUM, Q_DESC(QUEUE_A),
+			       Q_AVAIL(QUEUE_A), Q_USED(QUEUE_A),
+			       GUESTMEM_VQ_FEAT_EVENT_IDX, 0);
+	if (errno)
 		die("GUESTMEM_VQ_BIND");
 	wd.map = map;
 	wd.dev = dev;
