@@ -39,10 +39,25 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-double median(double *v, int n)
+double quantile(const double *v, int n, double q)
 {
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	double *s = malloc(n * sizeof(*v)), x, r;
+	int i;
+
+	if (!s)
+		die("malloc");
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_double);
+	x = q * (n - 1);
+	i = (int)x;
+	r = i + 1 < n ? s[i] + (x - i) * (s[i + 1] - s[i]) : s[i];
+	free(s);
+	return r;
+}
+
+double median(const double *v, int n)
+{
+	return quantile(v, n, 0.5);
 }
 
 void row(const char *id, const char *gm, const char *peer, double ratio,

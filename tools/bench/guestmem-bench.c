@@ -29,23 +29,10 @@
  *   GMSLICE|id|rep|slice|gm ns/unit|peer ns/unit      (with -v)
  *   GMDIAG|name|value
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
-#include <linux/guestmem.h>
+
+#include "bench_util.h"
+#include "guestmem_util.h"
 
 #define MAX_REPS	64
 #define SLICES		25	/* slices per side and repetition */
@@ -114,78 +101,35 @@ static volatile uint64_t sink;
 static int gm_main = -1, memfd_small = -1, memfd_map = -1;
 static char *iobuf;
 
-static void die(const char *fmt, ...)
-{
-	int err = errno;
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "guestmem-bench: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, ": %s\n", strerror(err));
-	va_end(ap);
-	exit(1);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
+/* The library's calls, failing the benchmark on an error. */
 static int open_space(void)
 {
-	int fd = open("/dev/guestmem", O_RDWR);
+	int fd = gm_open();
 
 	if (fd < 0)
-		die("open /dev/guestmem");
+		die("open " GM_DEV);
 	return fd;
 }
 
 static void add_region(int fd, uint64_t gpa, uint64_t size, uint32_t backing,
 		       void *user)
 {
-	struct guestmem_region r;
-
-	memset(&r, 0, sizeof(r));
-	r.gpa = gpa;
-	r.size = size;
-	r.backing = backing;
-	r.user_addr = (uintptr_t)user;
-	if (ioctl(fd, GUESTMEM_ADD_REGION, &r))
+	errno = -gm_add(fd, gpa, size, (uintptr_t)user, backing, 0);
+	if (errno)
 		die("GUESTMEM_ADD_REGION %#" PRIx64 "+%#" PRIx64, gpa, size);
 }
 
 static void remove_region(int fd, uint64_t gpa, uint64_t size)
 {
-	struct guestmem_region r;
-
-	memset(&r, 0, sizeof(r));
-	r.gpa = gpa;
-	r.size = size;
-	if (ioctl(fd, GUESTMEM_REMOVE_REGION, &r))
+	errno = -gm_remove(fd, gpa, size);
+	if (errno)
 		die("GUESTMEM_REMOVE_REGION %#" PRIx64, gpa);
-}
-
-static void gm_read(int fd, uint64_t gpa, void *buf, uint64_t len)
-{
-	struct guestmem_io io;
-
-	memset(&io, 0, sizeof(io));
-	io.gpa = gpa;
-	io.len = len;
-	io.buf = (uintptr_t)buf;
-	if (ioctl(fd, GUESTMEM_READ, &io))
-		die("GUESTMEM_READ %#" PRIx64, gpa);
 }
 
 /* Fill guest memory and a memfd with the same non-zero bytes. */
 static void fill_pattern(int gmfd, uint64_t gpa, int mfd, uint64_t len)
 {
 	char *p = malloc(len);
-	struct guestmem_io io;
 	uint64_t i;
 
 	if (!p)
@@ -193,11 +137,8 @@ static void fill_pattern(int gmfd, uint64_t gpa, int mfd, uint64_t len)
 	for (i = 0; i < len; i++)
 		p[i] = (char)(i * 7 + 1);
 	if (gmfd >= 0) {
-		memset(&io, 0, sizeof(io));
-		io.gpa = gpa;
-		io.len = len;
-		io.buf = (uintptr_t)p;
-		if (ioctl(gmfd, GUESTMEM_WRITE, &io))
+		errno = -gm_write(gmfd, gpa, p, len);
+		if (errno)
 			die("GUESTMEM_WRITE");
 	}
 	if (mfd >= 0 && pwrite(mfd, p, len, 0) != (ssize_t)len)
@@ -794,31 +735,6 @@ static uint64_t measure_one(struct side *s, uint64_t *ops)
 	return t;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The @q quantile (0 to 1) of @n values, interpolated. */
-static double quantile(const double *v, int n, double q)
-{
-	double s[MAX_ROUNDS], x;
-	int i;
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_double);
-	x = q * (n - 1);
-	i = (int)x;
-	return i + 1 < n ? s[i] + (x - i) * (s[i + 1] - s[i]) : s[i];
-}
-
-static double median(const double *v, int n)
-{
-	return quantile(v, n, 0.5);
-}
-
 /* A figure from nanoseconds per unit, as the row's kind shows it. */
 static void figure(char *out, size_t size, const struct row *r, double ns)
 {
@@ -1191,7 +1107,9 @@ int main(int argc, char **argv)
 	memfd_map = new_memfd("bench-map", MAP_SIZE);
 	fill_pattern(gm_main, GPA_MAIN, memfd_small, MAIN_SIZE);
 	fill_pattern(gm_main, GPA_MAP, memfd_map, MAP_SIZE);
-	gm_read(gm_main, GPA_SPLIT, iobuf, IO_LEN);
+	errno = -gm_read(gm_main, GPA_SPLIT, iobuf, IO_LEN);
+	if (errno)
+		die("GUESTMEM_READ %#llx", GPA_SPLIT);
 
 	diag("clock_gettime(CLOCK_MONOTONIC)", diag_clock);
 	diag("getppid() system call", diag_getppid);
