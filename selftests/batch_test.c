@@ -26,21 +26,8 @@
 #define SEED0		21
 #define SEED_RO		22
 
-static struct guestmem_batch_op bop(uint32_t op, uint64_t gpa, uint64_t len,
-				    void *buf)
-{
-	struct guestmem_batch_op o;
-
-	memset(&o, 0, sizeof(o));
-	o.op = op;
-	o.gpa = gpa;
-	o.len = len;
-	o.buf = (uintptr_t)buf;
-	return o;
-}
-
-#define RD(gpa, len, buf)	bop(GUESTMEM_OP_READ, gpa, len, buf)
-#define WR(gpa, len, buf)	bop(GUESTMEM_OP_WRITE, gpa, len, buf)
+#define RD(gpa, len, buf)	gm_batch_op(GUESTMEM_OP_READ, gpa, len, buf)
+#define WR(gpa, len, buf)	gm_batch_op(GUESTMEM_OP_WRITE, gpa, len, buf)
 
 FIXTURE(batch) {
 	int fd;
@@ -288,7 +275,7 @@ TEST_F(batch, unknown_op_einval)
 	memset(w, 0x61, sizeof(w));
 	for (i = 0; i < ARRAY_LEN(bad); i++) {
 		ops[0] = WR(G(0) + 32 * i, 16, w);
-		ops[1] = bop(bad[i], G(1), 16, w);
+		ops[1] = gm_batch_op(bad[i], G(1), 16, w);
 		ops[2] = WR(G(2), 16, w);
 		EXPECT_EQ(-EINVAL, gm_batch(self->fd, ops, 3, &done))
 			TH_LOG("op %#x", bad[i]);
@@ -482,10 +469,10 @@ TEST_F(batch, read_into_later_ops)
 		ops[i] = RD(G(0), 8, &got);
 	/* Op 1 reads the crafted op over op 2 (invalid until then) ... */
 	ops[1] = RD(G(1), sizeof(crafted), &ops[2]);
-	ops[2] = bop(99, G(0), 8, &got);
+	ops[2] = gm_batch_op(99, G(0), 8, &got);
 	/* ... and op 17, in the second chunk, over op 18. */
 	ops[17] = RD(G(1), sizeof(crafted), &ops[18]);
-	ops[18] = bop(99, G(0), 8, &got);
+	ops[18] = gm_batch_op(99, G(0), 8, &got);
 	EXPECT_EQ(0, gm_batch(self->fd, ops, ARRAY_LEN(ops), &done));
 	EXPECT_EQ(ARRAY_LEN(ops), done);
 	EXPECT_EQ(0, memcmp(&ops[2], &crafted, sizeof(crafted)));
@@ -494,7 +481,7 @@ TEST_F(batch, read_into_later_ops)
 
 	/* Without the read the invalid op stops the batch where it is. */
 	ops[1] = RD(G(0), 8, &got);
-	ops[2] = bop(99, G(0), 8, &got);
+	ops[2] = gm_batch_op(99, G(0), 8, &got);
 	EXPECT_EQ(-EINVAL, gm_batch(self->fd, ops, ARRAY_LEN(ops), &done));
 	EXPECT_EQ(2U, done);
 }

@@ -189,14 +189,14 @@ TEST_F(dl, new_region_clean)
 TEST_F(dl, reads_dont_dirty)
 {
 	static uint8_t buf[8 * 4096];
-	struct guestmem_batch_op op;
-	struct guestmem_batch b;
-	struct guestmem_atomic a;
-	struct guestmem_copy c;
+	struct guestmem_batch_op op = {
+		.op = GUESTMEM_OP_READ, .gpa = G(20), .len = PG,
+		.buf = (uintptr_t)buf,
+	};
 	struct iovec iov[2];
 	volatile uint8_t *map;
 	unsigned int i;
-	uint64_t sum = 0;
+	uint64_t sum = 0, v = 0;
 
 	ASSERT_EQ(0, gm_read(self->fd, G(0), buf, 8 * PG));
 	ASSERT_EQ(0, gm_read(self->fd, G(68), buf, 4 * PG));	/* D0 -> D1 */
@@ -206,26 +206,10 @@ TEST_F(dl, reads_dont_dirty)
 	iov[1].iov_base = buf + PG;
 	iov[1].iov_len = PG;
 	ASSERT_EQ((ssize_t)(PG + 100), preadv(self->fd, iov, 2, G(75)));
-	memset(&op, 0, sizeof(op));
-	op.op = GUESTMEM_OP_READ;
-	op.gpa = G(20);
-	op.len = PG;
-	op.buf = (uintptr_t)buf;
-	memset(&b, 0, sizeof(b));
-	b.ops = (uintptr_t)&op;
-	b.count = 1;
-	ASSERT_EQ(0, gm_ioctl(self->fd, GUESTMEM_BATCH, &b));
-	memset(&a, 0, sizeof(a));
-	a.gpa = G(30);
-	a.size = 8;
-	a.op = GUESTMEM_ATOMIC_LOAD;
-	ASSERT_EQ(0, gm_ioctl(self->fd, GUESTMEM_ATOMIC, &a));
+	ASSERT_EQ(0, gm_batch(self->fd, &op, 1, NULL));
+	ASSERT_EQ(0, gm_atomic(self->fd, G(30), 8, GUESTMEM_ATOMIC_LOAD, &v, 0));
 	/* Copy source (into the region without a log). */
-	memset(&c, 0, sizeof(c));
-	c.dst = G(104);
-	c.src = G(40);
-	c.len = 2 * PG;
-	ASSERT_EQ(0, gm_ioctl(self->fd, GUESTMEM_COPY, &c));
+	ASSERT_EQ(0, gm_copy(self->fd, G(104), G(40), 2 * PG));
 	/* Read faults through a writable shared mapping. */
 	map = mmap(NULL, NPAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED,
 		   self->fd, G(0));
@@ -625,27 +609,16 @@ TEST_F(dl, errors)
 TEST_F(dl, readonly_dirty_log)
 {
 	static uint8_t buf[4 * 4096];
-	struct guestmem_atomic a;
-	struct guestmem_fill f;
-	struct guestmem_copy c;
 	volatile uint8_t *map;
 	uint64_t bm[2];
-	uint64_t done;
+	uint64_t done, v = 0;
 
 	/* Reads. */
 	ASSERT_EQ(0, gm_read(self->fd, G(108), buf, 4 * PG));
 	EXPECT_EQ(-1, pat_check(buf, G(108), 4 * PG, SEED_RD));
 	ASSERT_EQ((ssize_t)PG, pread(self->fd, buf, PG, G(109)));
-	memset(&a, 0, sizeof(a));
-	a.gpa = G(110);
-	a.size = 4;
-	a.op = GUESTMEM_ATOMIC_LOAD;
-	ASSERT_EQ(0, gm_ioctl(self->fd, GUESTMEM_ATOMIC, &a));
-	memset(&c, 0, sizeof(c));
-	c.dst = G(0);
-	c.src = G(111);
-	c.len = 8;
-	ASSERT_EQ(0, gm_ioctl(self->fd, GUESTMEM_COPY, &c));
+	ASSERT_EQ(0, gm_atomic(self->fd, G(110), 4, GUESTMEM_ATOMIC_LOAD, &v, 0));
+	ASSERT_EQ(0, gm_copy(self->fd, G(0), G(111), 8));
 	map = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd,
 		   G(108));
 	ASSERT_NE(MAP_FAILED, map);
@@ -661,17 +634,11 @@ TEST_F(dl, readonly_dirty_log)
 	errno = 0;
 	EXPECT_EQ(-1, pwrite(self->fd, buf, 8, G(110)));
 	EXPECT_EQ(EACCES, errno);
-	memset(&f, 0, sizeof(f));
-	f.gpa = G(111);
-	f.len = 8;
-	EXPECT_EQ(-EACCES, gm_ioctl(self->fd, GUESTMEM_FILL, &f));
-	c.dst = G(108);
-	c.src = G(0);
-	c.len = PG;
-	EXPECT_EQ(-EACCES, gm_ioctl(self->fd, GUESTMEM_COPY, &c));
-	a.op = GUESTMEM_ATOMIC_STORE;
-	a.value = 0;
-	EXPECT_EQ(-EACCES, gm_ioctl(self->fd, GUESTMEM_ATOMIC, &a));
+	EXPECT_EQ(-EACCES, gm_fill(self->fd, G(111), 8, 0));
+	EXPECT_EQ(-EACCES, gm_copy(self->fd, G(108), G(0), PG));
+	v = 0;
+	EXPECT_EQ(-EACCES, gm_atomic(self->fd, G(110), 4, GUESTMEM_ATOMIC_STORE,
+				     &v, 0));
 	EXPECT_EQ(-1, sigbus_store(map + PG, 1));
 	EXPECT_EQ(-1, sigbus_store(map + 3 * PG + 5, 1));	/* present, read-only */
 

@@ -51,17 +51,6 @@ static void bus_handler(int sig, siginfo_t *si, void *ctx)
 	siglongjmp(tls_jmp, 1);
 }
 
-static int install_bus_handler(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = bus_handler;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(SIGBUS, &sa, NULL);
-}
-
 static uint32_t rnd(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -291,7 +280,7 @@ FIXTURE(race) {
 
 FIXTURE_SETUP(race)
 {
-	ASSERT_EQ(0, install_bus_handler());
+	ASSERT_EQ(0, sig_install(SIGBUS, bus_handler));
 	memset(&self->r, 0, sizeof(self->r));
 	self->r.fd = gm_open();
 	ASSERT_LE(0, self->r.fd) TH_LOG("open %s: %s", GM_DEV, strerror(errno));

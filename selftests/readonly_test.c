@@ -259,32 +259,17 @@ TEST_F(ro, reads_work)
 TEST_F(ro, batch)
 {
 	uint8_t w[64], r[64];
-	struct guestmem_batch_op ops[4];
-	struct guestmem_batch b;
+	struct guestmem_batch_op ops[4] = {
+		gm_batch_op(GUESTMEM_OP_READ, G(6), 64, r),	/* RO1 is fine */
+		gm_batch_op(GUESTMEM_OP_WRITE, G(1), 64, w),
+		gm_batch_op(GUESTMEM_OP_WRITE, G(4) - 32, 64, w), /* R0 -> RO1 */
+		gm_batch_op(GUESTMEM_OP_WRITE, G(2), 64, w),
+	};
+	uint32_t done;
 
 	memset(w, 0x5e, sizeof(w));
-	memset(ops, 0, sizeof(ops));
-	ops[0].op = GUESTMEM_OP_READ;		/* reading RO1 is fine */
-	ops[0].gpa = G(6);
-	ops[0].len = 64;
-	ops[0].buf = (uintptr_t)r;
-	ops[1].op = GUESTMEM_OP_WRITE;
-	ops[1].gpa = G(1);
-	ops[1].len = 64;
-	ops[1].buf = (uintptr_t)w;
-	ops[2].op = GUESTMEM_OP_WRITE;		/* R0 -> RO1 */
-	ops[2].gpa = G(4) - 32;
-	ops[2].len = 64;
-	ops[2].buf = (uintptr_t)w;
-	ops[3].op = GUESTMEM_OP_WRITE;
-	ops[3].gpa = G(2);
-	ops[3].len = 64;
-	ops[3].buf = (uintptr_t)w;
-	memset(&b, 0, sizeof(b));
-	b.ops = (uintptr_t)ops;
-	b.count = 4;
-	EXPECT_EQ(-EACCES, gm_ioctl(self->fd, GUESTMEM_BATCH, &b));
-	EXPECT_EQ(2U, b.done);
+	EXPECT_EQ(-EACCES, gm_batch(self->fd, ops, 4, &done));
+	EXPECT_EQ(2U, done);
 	EXPECT_EQ(-1, pat_check(r, G(6), 64, SEED_RO));
 	EXPECT_EQ(-1, gm_mem_check(self->fd, G(1), 64, 0x5e));
 	EXPECT_EQ(-1, gm_pat_check(self->fd, G(2), 2 * PG, SEED0));
@@ -293,9 +278,8 @@ TEST_F(ro, batch)
 	/* RO2 (VMALLOC) too, as the first op. */
 	ops[0] = ops[3];
 	ops[0].gpa = G(14);
-	b.count = 1;
-	EXPECT_EQ(-EACCES, gm_ioctl(self->fd, GUESTMEM_BATCH, &b));
-	EXPECT_EQ(0U, b.done);
+	EXPECT_EQ(-EACCES, gm_batch(self->fd, ops, 1, &done));
+	EXPECT_EQ(0U, done);
 	EXPECT_EQ(-1, gm_mem_check(self->fd, G(12), 4 * PG, 0));
 }
 
@@ -352,15 +336,10 @@ TEST_F(ro, fill)
 		{ G(4), 1 }, { G(6), PG }, { G(4) - 10, 20 }, { G(0), 16 * PG },
 		{ G(12) - 1, 2 }, { G(14), 100 },
 	};
-	struct guestmem_fill f;
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_LEN(c); i++) {
-		memset(&f, 0, sizeof(f));
-		f.gpa = c[i].gpa;
-		f.len = c[i].len;
-		f.value = 0x99;
-		EXPECT_EQ(-EACCES, gm_ioctl(self->fd, GUESTMEM_FILL, &f))
+		EXPECT_EQ(-EACCES, gm_fill(self->fd, c[i].gpa, c[i].len, 0x99))
 			TH_LOG("fill %#llx + %#llx", (unsigned long long)c[i].gpa,
 			       (unsigned long long)c[i].len);
 	}
@@ -377,15 +356,10 @@ TEST_F(ro, copy)
 		{ G(13), G(9), 100 },
 		{ G(11), G(9), 2 * PG },	/* dst R2 -> RO2 */
 	};
-	struct guestmem_copy cp;
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_LEN(c); i++) {
-		memset(&cp, 0, sizeof(cp));
-		cp.dst = c[i].dst;
-		cp.src = c[i].src;
-		cp.len = c[i].len;
-		EXPECT_EQ(-EACCES, gm_ioctl(self->fd, GUESTMEM_COPY, &cp))
+		EXPECT_EQ(-EACCES, gm_copy(self->fd, c[i].dst, c[i].src, c[i].len))
 			TH_LOG("copy %#llx <- %#llx + %#llx",
 			       (unsigned long long)c[i].dst,
 			       (unsigned long long)c[i].src,
@@ -394,11 +368,7 @@ TEST_F(ro, copy)
 	EXPECT_ALL_INITIAL();
 
 	/* From read-only into writable memory. */
-	memset(&cp, 0, sizeof(cp));
-	cp.dst = G(9);
-	cp.src = G(5);
-	cp.len = 2 * PG;
-	ASSERT_EQ(0, gm_ioctl(self->fd, GUESTMEM_COPY, &cp));
+	ASSERT_EQ(0, gm_copy(self->fd, G(9), G(5), 2 * PG));
 	EXPECT_EQ(0, memcmp(self->u2 + PG, self->uro + PG, 2 * PG));
 	EXPECT_EQ(-1, pat_check(self->uro, G(4), 4 * PG, SEED_RO));
 }

@@ -175,17 +175,11 @@ static unsigned int own_stripe(unsigned int w, uint64_t *rs)
 	return w + NWRITERS * rn(rs, n);
 }
 
+/* An exact GUESTMEM_READ or GUESTMEM_WRITE of the space. */
 static int io(unsigned long cmd, uint64_t gpa, void *buf, uint64_t len)
 {
-	struct guestmem_io x;
-
-	memset(&x, 0, sizeof(x));
-	x.gpa = gpa;
-	x.len = len;
-	x.buf = (uintptr_t)buf;
-	if (ioctl(gfd, cmd, &x))
-		return -errno;
-	return x.done == len ? 0 : -EPROTO;
+	return cmd == GUESTMEM_READ ? gm_read(gfd, gpa, buf, len) :
+				      gm_write(gfd, gpa, buf, len);
 }
 
 /* Write [off, off + len) of the span with @src through a random path. */

@@ -216,20 +216,13 @@ int do_ioctl(int fd, unsigned long cmd, void *arg)
 	return ioctl(fd, cmd, arg) < 0 ? errno : 0;
 }
 
-/* Verification reads (not counted as ops): exact GUESTMEM_READ into @dst. */
+/*
+ * Verification reads (not counted as ops): exact GUESTMEM_READ into @dst;
+ * 0 or a positive errno (EPROTO: short).
+ */
 int vread(int fd, uint64_t gpa, void *dst, uint64_t len)
 {
-	struct guestmem_io io;
-
-	memset(&io, 0, sizeof(io));
-	io.gpa = gpa;
-	io.len = len;
-	io.buf = (uintptr_t)dst;
-	if (ioctl(fd, GUESTMEM_READ, &io))
-		return errno;
-	if (io.done != len)
-		return EPROTO;
-	return 0;
+	return -gm_read(fd, gpa, dst, len);
 }
 
 /* ---- value generators ------------------------------------------------------- */

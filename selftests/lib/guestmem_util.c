@@ -86,24 +86,26 @@ int gm_io(int fd, unsigned long cmd, uint64_t gpa, void *buf,
 	return ret;
 }
 
-int gm_read(int fd, uint64_t gpa, void *buf, uint64_t len)
+/* An exact GUESTMEM_READ or GUESTMEM_WRITE. */
+static int gm_io_exact(int fd, unsigned long cmd, uint64_t gpa, void *buf,
+		       uint64_t len)
 {
 	uint64_t done;
-	int ret = gm_io(fd, GUESTMEM_READ, gpa, buf, len, 0, &done);
+	int ret = gm_io(fd, cmd, gpa, buf, len, 0, &done);
 
 	if (!ret && done != len)
 		return -EPROTO;	/* exact success must report done == len */
 	return ret;
 }
 
+int gm_read(int fd, uint64_t gpa, void *buf, uint64_t len)
+{
+	return gm_io_exact(fd, GUESTMEM_READ, gpa, buf, len);
+}
+
 int gm_write(int fd, uint64_t gpa, const void *buf, uint64_t len)
 {
-	uint64_t done;
-	int ret = gm_io(fd, GUESTMEM_WRITE, gpa, (void *)buf, len, 0, &done);
-
-	if (!ret && done != len)
-		return -EPROTO;
-	return ret;
+	return gm_io_exact(fd, GUESTMEM_WRITE, gpa, (void *)buf, len);
 }
 
 int gm_fill(int fd, uint64_t gpa, uint64_t len, uint32_t value)
@@ -126,6 +128,19 @@ int gm_copy(int fd, uint64_t dst, uint64_t src, uint64_t len)
 	c.src = src;
 	c.len = len;
 	return gm_ioctl(fd, GUESTMEM_COPY, &c);
+}
+
+struct guestmem_batch_op gm_batch_op(uint32_t op, uint64_t gpa, uint64_t len,
+				     void *buf)
+{
+	struct guestmem_batch_op o;
+
+	memset(&o, 0, sizeof(o));
+	o.op = op;
+	o.gpa = gpa;
+	o.len = len;
+	o.buf = (uintptr_t)buf;
+	return o;
 }
 
 int gm_batch(int fd, const struct guestmem_batch_op *ops, uint32_t count,
@@ -463,15 +478,20 @@ static void sigbus_handler(int sig, siginfo_t *si, void *ctx)
 	siglongjmp(sigbus_jmp, 1);
 }
 
-int sigbus_install(void)
+int sig_install(int sig, void (*fn)(int, siginfo_t *, void *))
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = sigbus_handler;
+	sa.sa_sigaction = fn;
 	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
-	return sigaction(SIGBUS, &sa, NULL);
+	return sigaction(sig, &sa, NULL);
+}
+
+int sigbus_install(void)
+{
+	return sig_install(SIGBUS, sigbus_handler);
 }
 
 int sigbus_load(const volatile void *p)

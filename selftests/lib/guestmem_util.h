@@ -79,6 +79,10 @@ int gm_fill(int fd, uint64_t gpa, uint64_t len, uint32_t value);
 /* GUESTMEM_COPY of @len bytes from @src to @dst. */
 int gm_copy(int fd, uint64_t dst, uint64_t src, uint64_t len);
 
+/* A GUESTMEM_BATCH op: @op (GUESTMEM_OP_*) of @len bytes at @gpa, @buf. */
+struct guestmem_batch_op gm_batch_op(uint32_t op, uint64_t gpa, uint64_t len,
+				     void *buf);
+
 /* What GUESTMEM_BATCH's done holds before the call, to see it written. */
 #define GM_DONE_POISON	0xdeadbeefU
 /* GUESTMEM_BATCH of @count @ops; *@done (if not NULL) gets its done. */
@@ -211,6 +215,9 @@ int cap_ipc_lock(bool drop);
 int read_file_u64(const char *path, uint64_t *val);
 
 int write_file_u64(const char *path, uint64_t val);
+
+/* @fn the SA_SIGINFO handler of @sig (no other flag, no mask): 0 or -1. */
+int sig_install(int sig, void (*fn)(int, siginfo_t *, void *));
 
 /*
  * SIGBUS catching for accesses through mappings: sigbus_install() once, then
