@@ -176,7 +176,7 @@ TEST_F(debugfs, fast_path)
 	unsigned int i;
 
 	memset(buf, 0x5a, sizeof(buf));
-	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+	for (i = 0; i < ARRAY_LEN(lens); i++) {
 		ASSERT_EQ(0, gm_write(self->fd, G + 8 * PG - 8, buf, lens[i]));
 		ASSERT_EQ(0, gm_read(self->fd, G + 8 * PG - 8, buf, lens[i]));
 		n++;
@@ -192,38 +192,33 @@ TEST_F(debugfs, fast_path)
  */
 TEST_F(debugfs, user_buffer_faults)
 {
-	uint8_t *page = map_anon(2 * PG), *tail;
+	uint8_t *page = map_anon(2 * PG), *tail = page + PG - 4;
 	void *bad = unmapped_range(PG);
+	const struct {
+		bool write;
+		void *buf;		/* unmapped, or 4 bytes before the end */
+		uint64_t len, done;
+	} c[] = {
+		{ false, bad, 8, 0 }, { false, tail, 8, 4 },
+		{ false, tail, 16, 4 }, { false, bad, 4, 0 },
+		{ true, bad, 8, 0 }, { true, tail, 8, 4 },
+	};
 	uint64_t done;
+	unsigned int i;
 
 	ASSERT_NE(NULL, page);
 	ASSERT_NE(NULL, bad);
 	ASSERT_EQ(0, munmap(page + PG, PG));
-	tail = page + PG - 4;	/* 4 good bytes, then nothing mapped */
-
-	ASSERT_EQ(-EFAULT, gm_io(self->fd, GUESTMEM_READ, G, bad, 8, 0, &done));
-	EXPECT_EQ(0ULL, done);
-	EXPECT_COUNTED(1, 0, 0, 0, 1, 1, 1);
-
-	ASSERT_EQ(-EFAULT, gm_io(self->fd, GUESTMEM_READ, G, tail, 8, 0, &done));
-	EXPECT_EQ(4ULL, done);
-	EXPECT_COUNTED(1, 4, 0, 0, 1, 1, 1);
-
-	ASSERT_EQ(-EFAULT, gm_io(self->fd, GUESTMEM_READ, G, tail, 16, 0, &done));
-	EXPECT_EQ(4ULL, done);
-	EXPECT_COUNTED(1, 4, 0, 0, 1, 1, 1);
-
-	ASSERT_EQ(-EFAULT, gm_io(self->fd, GUESTMEM_READ, G, bad, 4, 0, &done));
-	EXPECT_COUNTED(1, 0, 0, 0, 1, 1, 1);
-
-	ASSERT_EQ(-EFAULT, gm_io(self->fd, GUESTMEM_WRITE, G, bad, 8, 0, &done));
-	EXPECT_EQ(0ULL, done);
-	EXPECT_COUNTED(0, 0, 1, 0, 1, 1, 1);
-
-	ASSERT_EQ(-EFAULT, gm_io(self->fd, GUESTMEM_WRITE, G, tail, 8, 0, &done));
-	EXPECT_EQ(4ULL, done);
-	EXPECT_COUNTED(0, 0, 1, 4, 1, 1, 1);
-
+	for (i = 0; i < ARRAY_LEN(c); i++) {
+		ASSERT_EQ(-EFAULT, gm_io(self->fd, c[i].write ? GUESTMEM_WRITE :
+					 GUESTMEM_READ, G, c[i].buf, c[i].len,
+					 0, &done));
+		EXPECT_EQ(c[i].done, done) TH_LOG("case %u", i);
+		if (c[i].write)
+			EXPECT_COUNTED(0, 0, 1, c[i].done, 1, 1, 1);
+		else
+			EXPECT_COUNTED(1, c[i].done, 0, 0, 1, 1, 1);
+	}
 	munmap(page, PG);
 }
 

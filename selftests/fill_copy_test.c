@@ -143,10 +143,30 @@ TEST_F(fc, fill_cross_region)
 	EXPECT_REST_UNTOUCHED();
 }
 
+struct refused_fill {
+	uint64_t gpa, len;
+};
+
+/* Each of the @n fills fails with @err, and no byte changes. */
+static void expect_fills_refused(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(fc) *self, int err,
+				 const struct refused_fill *c, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(-err, gm_fill(self->fd, c[i].gpa, c[i].len, 0xaa))
+			TH_LOG("fill %#llx + %#llx", (unsigned long long)c[i].gpa,
+			       (unsigned long long)c[i].len);
+		EXPECT_SHADOW();
+	}
+	EXPECT_REST_UNTOUCHED();
+}
+
 /* Exact: a fill touching a hole is ENXIO and changes nothing. */
 TEST_F(fc, fill_hole_exact)
 {
-	static const struct { uint64_t gpa, len; } c[] = {
+	static const struct refused_fill c[] = {
 		{ G(11) + 10, PG },		/* R2 -> hole */
 		{ G(0), 12 * PG + 1 },		/* R0..R2 -> one byte of hole */
 		{ G(12), 16 },			/* starts in the hole */
@@ -155,15 +175,8 @@ TEST_F(fc, fill_hole_exact)
 		{ G(0) - PG, 2 * PG },		/* hole -> R0 */
 		{ 0, 8 },
 	};
-	unsigned int i;
 
-	for (i = 0; i < ARRAY_LEN(c); i++) {
-		EXPECT_EQ(-ENXIO, gm_fill(self->fd, c[i].gpa, c[i].len, 0xaa))
-			TH_LOG("fill %#llx + %#llx", (unsigned long long)c[i].gpa,
-			       (unsigned long long)c[i].len);
-		EXPECT_SHADOW();
-	}
-	EXPECT_REST_UNTOUCHED();
+	expect_fills_refused(_metadata, self, ENXIO, c, ARRAY_LEN(c));
 }
 
 /* Read-only destination: EACCES, nothing written (before or after it). */
@@ -220,7 +233,7 @@ TEST_F(fc, fill_zero_length)
 
 TEST_F(fc, fill_eoverflow)
 {
-	static const struct { uint64_t gpa, len; } c[] = {
+	static const struct refused_fill c[] = {
 		{ GPA_TOP, 2 },
 		{ RT, 2 * PG + 1 },
 		{ RT + 1, 2 * PG },
@@ -229,15 +242,8 @@ TEST_F(fc, fill_eoverflow)
 		{ GPA_TOP, ~0ULL },
 	};
 	uint8_t buf[2 * 4096];
-	unsigned int i;
 
-	for (i = 0; i < ARRAY_LEN(c); i++) {
-		EXPECT_EQ(-EOVERFLOW, gm_fill(self->fd, c[i].gpa, c[i].len, 0x66))
-			TH_LOG("fill %#llx + %#llx", (unsigned long long)c[i].gpa,
-			       (unsigned long long)c[i].len);
-	}
-	EXPECT_SHADOW();
-	EXPECT_REST_UNTOUCHED();
+	expect_fills_refused(_metadata, self, EOVERFLOW, c, ARRAY_LEN(c));
 
 	/* Up to the last byte of the space is fine. */
 	ASSERT_EQ(0, gm_fill(self->fd, RT + 5, 2 * PG - 5, 0x66));
@@ -369,21 +375,20 @@ TEST_F(fc, copy_random)
 	EXPECT_EQ(0, memcmp(self->u1, self->shadow + 4 * PG, 4 * PG));
 }
 
-/* Exact: a source with a hole is ENXIO, nothing written. */
-TEST_F(fc, copy_src_hole)
+struct refused_copy {
+	uint64_t dst, src, len;
+	int err;
+};
+
+/* Each of the @n copies fails with its errno, and no byte changes. */
+static void expect_copies_refused(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(fc) *self,
+				  const struct refused_copy *c, unsigned int n)
 {
-	static const struct { uint64_t dst, src, len; } c[] = {
-		{ G(0), G(11) + PG - 10, 100 },		/* src R2 -> hole */
-		{ G(0), G(12), 1 },			/* src in the hole */
-		{ G(1), G(0), 12 * PG + 1 },		/* src R0..R2 + 1 byte */
-		{ G(20), G(8), 8 * PG },		/* src through hole */
-		{ G(0) + 50, G(0) - 50, 100 },		/* src hole -> R0 */
-		{ G(9), G(11) + 8, PG },		/* overlapping, src into hole */
-	};
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_LEN(c); i++) {
-		EXPECT_EQ(-ENXIO, gm_copy(self->fd, c[i].dst, c[i].src, c[i].len))
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(-c[i].err, gm_copy(self->fd, c[i].dst, c[i].src, c[i].len))
 			TH_LOG("copy %#llx <- %#llx + %#llx",
 			       (unsigned long long)c[i].dst,
 			       (unsigned long long)c[i].src,
@@ -393,10 +398,25 @@ TEST_F(fc, copy_src_hole)
 	}
 }
 
+/* Exact: a source with a hole is ENXIO, nothing written. */
+TEST_F(fc, copy_src_hole)
+{
+	static const struct refused_copy c[] = {
+		{ G(0), G(11) + PG - 10, 100, ENXIO },	/* src R2 -> hole */
+		{ G(0), G(12), 1, ENXIO },		/* src in the hole */
+		{ G(1), G(0), 12 * PG + 1, ENXIO },	/* src R0..R2 + 1 byte */
+		{ G(20), G(8), 8 * PG, ENXIO },		/* src through hole */
+		{ G(0) + 50, G(0) - 50, 100, ENXIO },	/* src hole -> R0 */
+		{ G(9), G(11) + 8, PG, ENXIO },		/* overlapping, src into hole */
+	};
+
+	expect_copies_refused(_metadata, self, c, ARRAY_LEN(c));
+}
+
 /* Exact: a destination with a hole or a read-only byte changes nothing. */
 TEST_F(fc, copy_dst_hole_or_readonly)
 {
-	static const struct { uint64_t dst, src, len; int err; } c[] = {
+	static const struct refused_copy c[] = {
 		{ G(11) + PG - 10, G(0), 100, ENXIO },	/* dst R2 -> hole */
 		{ G(12), G(0), 1, ENXIO },
 		{ G(0) - 50, G(1), 100, ENXIO },	/* dst hole -> R0 */
@@ -404,17 +424,8 @@ TEST_F(fc, copy_dst_hole_or_readonly)
 		{ G(19) + PG - 8, G(0), 16, EACCES },	/* dst RO -> R3 */
 		{ G(16), G(16) + 1, 100, EACCES },	/* RO onto itself */
 	};
-	unsigned int i;
 
-	for (i = 0; i < ARRAY_LEN(c); i++) {
-		EXPECT_EQ(-c[i].err, gm_copy(self->fd, c[i].dst, c[i].src, c[i].len))
-			TH_LOG("copy %#llx <- %#llx + %#llx",
-			       (unsigned long long)c[i].dst,
-			       (unsigned long long)c[i].src,
-			       (unsigned long long)c[i].len);
-		EXPECT_SHADOW();
-		EXPECT_REST_UNTOUCHED();
-	}
+	expect_copies_refused(_metadata, self, c, ARRAY_LEN(c));
 }
 
 TEST_F(fc, copy_einval)
@@ -459,26 +470,17 @@ TEST_F(fc, copy_zero_length)
 
 TEST_F(fc, copy_eoverflow)
 {
-	static const struct { uint64_t dst, src, len; } c[] = {
-		{ GPA_TOP, G(0), 2 },		/* dst wraps */
-		{ G(0), GPA_TOP, 2 },		/* src wraps */
-		{ RT, G(0), 2 * PG + 1 },
-		{ G(0), RT, 2 * PG + 1 },
-		{ RT + 1, RT, 2 * PG },
-		{ G(0), G(1), ~0ULL },
-		{ 2, 0, ~0ULL },
+	static const struct refused_copy c[] = {
+		{ GPA_TOP, G(0), 2, EOVERFLOW },	/* dst wraps */
+		{ G(0), GPA_TOP, 2, EOVERFLOW },	/* src wraps */
+		{ RT, G(0), 2 * PG + 1, EOVERFLOW },
+		{ G(0), RT, 2 * PG + 1, EOVERFLOW },
+		{ RT + 1, RT, 2 * PG, EOVERFLOW },
+		{ G(0), G(1), ~0ULL, EOVERFLOW },
+		{ 2, 0, ~0ULL, EOVERFLOW },
 	};
-	unsigned int i;
 
-	for (i = 0; i < ARRAY_LEN(c); i++) {
-		EXPECT_EQ(-EOVERFLOW, gm_copy(self->fd, c[i].dst, c[i].src, c[i].len))
-			TH_LOG("copy %#llx <- %#llx + %#llx",
-			       (unsigned long long)c[i].dst,
-			       (unsigned long long)c[i].src,
-			       (unsigned long long)c[i].len);
-	}
-	EXPECT_SHADOW();
-	EXPECT_REST_UNTOUCHED();
+	expect_copies_refused(_metadata, self, c, ARRAY_LEN(c));
 
 	/* Overlapping at the very top, ending at 2^64 - 1: fine. */
 	{

@@ -716,6 +716,29 @@ static uint16_t host_used_idx(FIXTURE_DATA(kvq) *self)
 
 #define NBATCH		48ULL
 
+/*
+ * After guest_batches() has made @n requests, having handled @irqs
+ * interrupts: all served without an error, one interrupt at least per
+ * batch, none the device did not send.  Returns the device's status.
+ */
+static struct guestmem_vq_status check_batches(struct __test_metadata *_metadata,
+					       FIXTURE_DATA(kvq) *self,
+					       uint64_t irqs, uint64_t n)
+{
+	struct guestmem_vq_status st = kvq_status(self);
+
+	EXPECT_EQ(0, st.broken);
+	EXPECT_EQ(n, st.requests);
+	EXPECT_EQ(0U, st.errors);
+	EXPECT_EQ((uint16_t)n, st.used_idx);
+	EXPECT_LE(NBATCH, irqs);
+	EXPECT_LE(irqs, st.interrupts);
+	printf("# %" PRIu64 " requests in %llu batches, %" PRIu64
+	       " interrupts handled by the guest, %" PRIu64 " sent\n",
+	       n, NBATCH, irqs, (uint64_t)st.interrupts);
+	return st;
+}
+
 TEST_F_TIMEOUT(kvq, requests_across_boundary, 300)
 {
 	struct guestmem_vq_status st;
@@ -733,18 +756,8 @@ TEST_F_TIMEOUT(kvq, requests_across_boundary, 300)
 	for (k = 0; k < NBATCH; k++)
 		want += 1 + k % MAXREQ;
 	EXPECT_EQ(want, n);
-	st = kvq_status(self);
-	EXPECT_EQ(0, st.broken);
-	EXPECT_EQ(n, st.requests);
-	EXPECT_EQ(0U, st.errors);
-	EXPECT_EQ((uint16_t)n, st.used_idx);
+	st = check_batches(_metadata, self, irqs, n);
 	EXPECT_EQ((uint16_t)n, st.last_avail);
-	/* One interrupt at least per batch, none the device did not send. */
-	EXPECT_LE(NBATCH, irqs);
-	EXPECT_LE(irqs, st.interrupts);
-	printf("# %" PRIu64 " requests in %llu batches, %" PRIu64
-	       " interrupts handled by the guest, %" PRIu64 " sent\n",
-	       n, NBATCH, irqs, (uint64_t)st.interrupts);
 	RUN_DONE();
 }
 
@@ -756,7 +769,6 @@ TEST_F_TIMEOUT(kvq, requests_across_boundary, 300)
  */
 TEST_F_TIMEOUT(kvq, event_idx_and_polling, 300)
 {
-	struct guestmem_vq_status st;
 	uint64_t irqs, n;
 	struct ucall uc;
 	int r;
@@ -770,16 +782,7 @@ TEST_F_TIMEOUT(kvq, event_idx_and_polling, 300)
 	ASSERT_EQ(UCALL_SYNC, r) TH_LOG("%s", vcpu_what(self->v, r));
 	irqs = uc.args[0];
 	n = uc.args[1];
-	st = kvq_status(self);
-	EXPECT_EQ(0, st.broken);
-	EXPECT_EQ(n, st.requests);
-	EXPECT_EQ(0U, st.errors);
-	EXPECT_EQ((uint16_t)n, st.used_idx);
-	EXPECT_LE(NBATCH, irqs);
-	EXPECT_LE(irqs, st.interrupts);
-	printf("# %" PRIu64 " requests in %llu batches, %" PRIu64
-	       " interrupts handled by the guest, %" PRIu64 " sent\n",
-	       n, NBATCH, irqs, (uint64_t)st.interrupts);
+	check_batches(_metadata, self, irqs, n);
 	RUN_DONE();
 }
 

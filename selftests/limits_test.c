@@ -328,61 +328,63 @@ TEST_F(memcg, charge_follows_the_adder)
  * region that does not fit -- not OOM-kill the caller because guestmem
  * allocated the bookkeeping before finding that out.
  */
-TEST_F(memcg, unbackable_dirty_log_region_is_enomem)
+/* Run @child in a process of its own in the 32 MiB group @g: not OOM-killed. */
+static void run_in_32m_group(struct __test_metadata *_metadata, const char *g,
+			     void (*child)(void))
 {
-	const char *g = self->grp[0];
 	pid_t pid;
 
 	ASSERT_EQ(0, cg_set(g, "memory.max", "33554432"));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int fd;
-
 		CHILD_CHECK(cg_enter(g) == 0);
-		fd = gm_open();
-		CHILD_CHECK(fd >= 0);
-		/* 2^44 bytes: 2^32 pages, a 512 MiB bitmap. */
-		CHILD_CHECK(gm_add(fd, G, 1ULL << 44, 0, GUESTMEM_BACKING_VMALLOC,
-				   GUESTMEM_REGION_DIRTY_LOG) == -ENOMEM);
-		CHILD_CHECK(gm_add(fd, G, 1ULL << 42, 0, GUESTMEM_BACKING_VMALLOC,
-				   GUESTMEM_REGION_DIRTY_LOG |
-				   GUESTMEM_REGION_READONLY) == -ENOMEM);
-		close(fd);
+		child();
 		_exit(0);
 	}
 	EXPECT_EQ(0, wait_child(pid)) TH_LOG("1000 + 9: the child was OOM-killed");
 	EXPECT_EQ(0LL, cg_key(g, "memory.events", "oom_kill"));
 }
 
+static void unbackable_dirty_log_region(void)
+{
+	int fd = gm_open();
+
+	CHILD_CHECK(fd >= 0);
+	/* 2^44 bytes: 2^32 pages, a 512 MiB bitmap. */
+	CHILD_CHECK(gm_add(fd, G, 1ULL << 44, 0, GUESTMEM_BACKING_VMALLOC,
+			   GUESTMEM_REGION_DIRTY_LOG) == -ENOMEM);
+	CHILD_CHECK(gm_add(fd, G, 1ULL << 42, 0, GUESTMEM_BACKING_VMALLOC,
+			   GUESTMEM_REGION_DIRTY_LOG |
+			   GUESTMEM_REGION_READONLY) == -ENOMEM);
+	close(fd);
+}
+
+TEST_F(memcg, unbackable_dirty_log_region_is_enomem)
+{
+	run_in_32m_group(_metadata, self->grp[0], unbackable_dirty_log_region);
+}
+
+static void unbackable_user_region(void)
+{
+	int fd, ret;
+
+	CHILD_CHECK(cap_ipc_lock(true) == 0);
+	CHILD_CHECK(set_memlock(64 << 10) == 0);
+	fd = gm_open();
+	CHILD_CHECK(fd >= 0);
+	/*
+	 * 64 GiB of an unmapped, low user range: far past RLIMIT_MEMLOCK
+	 * (ENOMEM) and not mapped (EFAULT); its page array would be 128 MiB.
+	 */
+	ret = gm_add_user(fd, G, 64ULL << 30, (void *)0x10000000UL);
+	CHILD_CHECK(ret == -ENOMEM || ret == -EFAULT);
+	close(fd);
+}
+
 TEST_F(memcg, unbackable_user_region_is_enomem)
 {
-	const char *g = self->grp[0];
-	pid_t pid;
-
-	ASSERT_EQ(0, cg_set(g, "memory.max", "33554432"));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		int fd, ret;
-
-		CHILD_CHECK(cg_enter(g) == 0);
-		CHILD_CHECK(cap_ipc_lock(true) == 0);
-		CHILD_CHECK(set_memlock(64 << 10) == 0);
-		fd = gm_open();
-		CHILD_CHECK(fd >= 0);
-		/*
-		 * 64 GiB of an unmapped, low user range: far past
-		 * RLIMIT_MEMLOCK (ENOMEM) and not mapped (EFAULT); its page
-		 * array would be 128 MiB.
-		 */
-		ret = gm_add_user(fd, G, 64ULL << 30, (void *)0x10000000UL);
-		CHILD_CHECK(ret == -ENOMEM || ret == -EFAULT);
-		close(fd);
-		_exit(0);
-	}
-	EXPECT_EQ(0, wait_child(pid)) TH_LOG("1000 + 9: the child was OOM-killed");
-	EXPECT_EQ(0LL, cg_key(g, "memory.events", "oom_kill"));
+	run_in_32m_group(_metadata, self->grp[0], unbackable_user_region);
 }
 
 /* ---- RLIMIT_MEMLOCK ---------------------------------------------------------- */

@@ -41,6 +41,9 @@ static int add_at(int fd, unsigned int i, void *mem, uint64_t bytes)
 	return gm_add_user(fd, B + (uint64_t)i * LIMIT * 2, bytes, mem);
 }
 
+/* The space each test's child works on, opened before it drops privileges. */
+GM_SPACE_FIXTURE(space);
+
 /* Fork, run @fn(@fd, @arg) in the child and return its exit status. */
 static int run_child(void (*fn)(int, long), int fd, long arg)
 {
@@ -89,13 +92,9 @@ static void fork_and_exit_pattern(int fd, long uid)
 	CHILD_CHECK(run_child(add_one_and_exit, fd, NCHILD) == 100);
 }
 
-TEST(children_share_the_budget)
+TEST_F(space, children_share_the_budget)
 {
-	int fd = gm_open();
-
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, run_child(fork_and_exit_pattern, fd, 41001));
-	close(fd);
+	EXPECT_EQ(0, run_child(fork_and_exit_pattern, self->fd, 41001));
 }
 
 /* The whole budget can be pinned: nothing is still charged. */
@@ -188,13 +187,9 @@ static void every_path_uncharges(int fd, long uid)
 	CHILD_CHECK(vmlck_kb(0) == 0);
 }
 
-TEST(every_path_uncharges_once)
+TEST_F(space, every_path_uncharges_once)
 {
-	int fd = gm_open();
-
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, run_child(every_path_uncharges, fd, 41002));
-	close(fd);
+	EXPECT_EQ(0, run_child(every_path_uncharges, self->fd, 41002));
 }
 
 /* Two processes of one user share one budget, even with fds of their own. */
@@ -223,13 +218,9 @@ static void two_processes(int fd, long uid)
 	close(own);
 }
 
-TEST(processes_of_one_user)
+TEST_F(space, processes_of_one_user)
 {
-	int fd = gm_open();
-
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, run_child(two_processes, fd, 41003));
-	close(fd);
+	EXPECT_EQ(0, run_child(two_processes, self->fd, 41003));
 }
 
 /* With CAP_IPC_LOCK nothing is checked (but VmLck still shows the pins). */
@@ -244,13 +235,9 @@ static void privileged(int fd, long unused)
 	CHILD_CHECK(gm_remove(fd, B, 4 * LIMIT) == 0);
 }
 
-TEST(cap_ipc_lock_unchecked)
+TEST_F(space, cap_ipc_lock_unchecked)
 {
-	int fd = gm_open();
-
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, run_child(privileged, fd, 0));
-	close(fd);
+	EXPECT_EQ(0, run_child(privileged, self->fd, 0));
 }
 
 TEST_HARNESS_MAIN

@@ -16,6 +16,27 @@
 #define NPG	4
 #define LEN	(NPG * PG)
 
+GM_SPACE_FIXTURE(pin);
+
+/* The READONLY USER region [B, B + LEN) over @p. */
+static int add_readonly(int fd, void *p)
+{
+	return gm_add(fd, B, LEN, (uintptr_t)p, GUESTMEM_BACKING_USER,
+		      GUESTMEM_REGION_READONLY);
+}
+
+/* A memfd of LEN bytes, all holes: its fd, or -1. */
+static int memfd_holes(void)
+{
+	int mfd = memfd_create("gm-ro-pin", MFD_CLOEXEC);
+
+	if (mfd >= 0 && ftruncate(mfd, LEN)) {
+		close(mfd);
+		return -1;
+	}
+	return mfd;
+}
+
 /* Write through @p after the add; every read path sees it. */
 static int check_sees_caller_writes(int fd, uint8_t *p, uint8_t v)
 {
@@ -43,96 +64,77 @@ static int check_sees_caller_writes(int fd, uint8_t *p, uint8_t v)
 	return 0;
 }
 
-TEST(untouched_anonymous)
+TEST_F(pin, untouched_anonymous)
 {
 	uint8_t v = 0x5a;
 	uint8_t *p;
-	int fd;
 
-	fd = gm_open();
-	ASSERT_LE(0, fd);
 	p = map_anon(LEN);	/* never touched: no page yet */
 	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, gm_add(fd, B, LEN, (uintptr_t)p, GUESTMEM_BACKING_USER,
-			    GUESTMEM_REGION_READONLY));
-	EXPECT_EQ(0, check_sees_caller_writes(fd, p, 0x5a));
-	EXPECT_EQ(-EACCES, gm_write(fd, B, &v, 1));
-	EXPECT_EQ(0, gm_remove(fd, B, LEN));
+	ASSERT_EQ(0, add_readonly(self->fd, p));
+	EXPECT_EQ(0, check_sees_caller_writes(self->fd, p, 0x5a));
+	EXPECT_EQ(-EACCES, gm_write(self->fd, B, &v, 1));
+	EXPECT_EQ(0, gm_remove(self->fd, B, LEN));
 	munmap(p, LEN);
-	close(fd);
 }
 
 /* Read before the add: the zero page is mapped; still the caller's page. */
-TEST(read_anonymous)
+TEST_F(pin, read_anonymous)
 {
 	volatile uint8_t *p;
 	unsigned int i;
-	int fd;
 
-	fd = gm_open();
-	ASSERT_LE(0, fd);
 	p = map_anon(LEN);
 	ASSERT_NE(NULL, p);
 	for (i = 0; i < NPG; i++)
 		ASSERT_EQ(0, p[i * PG]);
-	ASSERT_EQ(0, gm_add(fd, B, LEN, (uintptr_t)p, GUESTMEM_BACKING_USER,
-			    GUESTMEM_REGION_READONLY));
-	EXPECT_EQ(0, check_sees_caller_writes(fd, (uint8_t *)p, 0x6b));
+	ASSERT_EQ(0, add_readonly(self->fd, (void *)p));
+	EXPECT_EQ(0, check_sees_caller_writes(self->fd, (uint8_t *)p, 0x6b));
 	munmap((void *)p, LEN);
-	close(fd);
 }
 
-TEST(private_shmem)
+TEST_F(pin, private_shmem)
 {
 	uint8_t buf[LEN];
 	uint8_t *p;
-	int fd, mfd;
+	int mfd;
 
-	fd = gm_open();
-	ASSERT_LE(0, fd);
-	mfd = memfd_create("gm-ro-pin", MFD_CLOEXEC);
+	mfd = memfd_holes();
 	ASSERT_LE(0, mfd);
 	memset(buf, 0x11, sizeof(buf));
 	ASSERT_EQ((ssize_t)LEN, pwrite(mfd, buf, LEN, 0));
 	p = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE, mfd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0x11, p[0]);	/* the page cache is mapped */
-	ASSERT_EQ(0, gm_add(fd, B, LEN, (uintptr_t)p, GUESTMEM_BACKING_USER,
-			    GUESTMEM_REGION_READONLY));
+	ASSERT_EQ(0, add_readonly(self->fd, p));
 	/* The region starts with the file's contents ... */
-	EXPECT_EQ(0, gm_read(fd, B, buf, LEN));
+	EXPECT_EQ(0, gm_read(self->fd, B, buf, LEN));
 	EXPECT_EQ(-1, mem_check(buf, 0x11, LEN));
 	/* ... follows the caller's private copy ... */
-	EXPECT_EQ(0, check_sees_caller_writes(fd, p, 0x22));
+	EXPECT_EQ(0, check_sees_caller_writes(self->fd, p, 0x22));
 	/* ... and the file is untouched. */
 	ASSERT_EQ((ssize_t)LEN, pread(mfd, buf, LEN, 0));
 	EXPECT_EQ(-1, mem_check(buf, 0x11, LEN));
-	EXPECT_EQ(0, gm_remove(fd, B, LEN));
+	EXPECT_EQ(0, gm_remove(self->fd, B, LEN));
 	munmap(p, LEN);
 	close(mfd);
-	close(fd);
 }
 
 /* A read-only private mapping still takes a READONLY region. */
-TEST(private_read_only_mapping)
+TEST_F(pin, private_read_only_mapping)
 {
 	uint8_t *p;
-	int fd, mfd;
+	int mfd;
 
-	fd = gm_open();
-	ASSERT_LE(0, fd);
-	mfd = memfd_create("gm-ro-pin", MFD_CLOEXEC);
+	mfd = memfd_holes();
 	ASSERT_LE(0, mfd);
-	ASSERT_EQ(0, ftruncate(mfd, LEN));
 	p = mmap(NULL, LEN, PROT_READ, MAP_PRIVATE, mfd, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	EXPECT_EQ(0, gm_add(fd, B, LEN, (uintptr_t)p, GUESTMEM_BACKING_USER,
-			    GUESTMEM_REGION_READONLY));
-	EXPECT_EQ(-EFAULT, gm_add(fd, B + LEN, LEN, (uintptr_t)p,
+	EXPECT_EQ(0, add_readonly(self->fd, p));
+	EXPECT_EQ(-EFAULT, gm_add(self->fd, B + LEN, LEN, (uintptr_t)p,
 				  GUESTMEM_BACKING_USER, 0));
 	munmap(p, LEN);
 	close(mfd);
-	close(fd);
 }
 
 TEST_HARNESS_MAIN

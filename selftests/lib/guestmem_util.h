@@ -127,6 +127,24 @@ long gm_pat_check(int fd, uint64_t gpa, uint64_t len,
 long gm_mem_check(int fd, uint64_t gpa, uint64_t len, int c);
 
 /*
+ * In a test file: the fixture @name, whose one field, fd, is an empty space
+ * opened before each test and closed after it.
+ */
+#define GM_SPACE_FIXTURE(name)						\
+FIXTURE(name) {								\
+	int fd;								\
+};									\
+FIXTURE_SETUP(name)							\
+{									\
+	self->fd = gm_open();						\
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", GM_DEV, strerror(errno)); \
+}									\
+FIXTURE_TEARDOWN(name)							\
+{									\
+	close(self->fd);						\
+}
+
+/*
  * In a test: [gpa, gpa + len) of space @fd reads back as pat(., @seed)
  * through GUESTMEM_READ; the log names the first byte that differs (-2:
  * the read failed, -3: out of memory).
