@@ -695,10 +695,17 @@ TEST_F(vq, malformed_rings)
 		for (i = 0; i < t->long_ind; i++)
 			ind[i] = (struct vdesc){ DATA, 8,
 				i + 1 < t->long_ind ? F_NEXT : 0, i + 1 };
-		vq_avail(self, t->head);
-		if (t->avail_idx)
+		/*
+		 * A bad avail index is published at once, never after a good
+		 * one: the run the bind queued may be looking already.
+		 */
+		if (t->avail_idx) {
+			self->avail->ring[0] = t->head;
 			__atomic_store_n(&self->avail->idx, t->avail_idx,
 					 __ATOMIC_RELEASE);
+		} else {
+			vq_avail(self, t->head);
+		}
 		vq_kick(self);
 		ASSERT_EQ(t->err, vq_wait_broken(self));
 		/*
