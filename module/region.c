@@ -247,6 +247,9 @@ static int gm_region_pin_user(struct gm_region *r)
 	unsigned long pinned = 0;
 	int ret;
 
+	/* A kthread or workqueue has no user memory to pin. */
+	if (!current->mm)
+		return -EFAULT;
 	if (r->user_addr + r->size < r->user_addr ||
 	    r->user_addr + r->size > TASK_SIZE)
 		return -EFAULT;

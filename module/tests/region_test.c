@@ -7,6 +7,7 @@
  */
 #include <kunit/test.h>
 #include <linux/ktime.h>
+#include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/string.h>
 #include <linux/guestmem.h>
@@ -562,6 +563,25 @@ static void guestmem_test_region_many(struct kunit *test)
 }
 
 /*
+ * A USER region added from a context without user memory (a KUnit case
+ * runs in a kthread of its own, with no mm): -EFAULT, nothing charged or
+ * published.  It used to take a NULL mm and oops in mmgrab().
+ */
+static void guestmem_test_region_user_without_mm(struct kunit *test)
+{
+	struct guestmem *gm = gmt_create(test);
+	struct guestmem_region desc = gmt_desc(0, GMT_PG(2), 0);
+
+	KUNIT_ASSERT_NULL(test, current->mm);
+	desc.backing = GUESTMEM_BACKING_USER;
+	desc.user_addr = SZ_1M;
+	KUNIT_EXPECT_EQ(test, guestmem_add_region(gm, &desc), -EFAULT);
+	KUNIT_EXPECT_EQ(test, guestmem_add_regions(gm, &desc, 1, NULL), -EFAULT);
+	KUNIT_EXPECT_EQ(test, guestmem_generation(gm), 0ULL);
+	gmt_expect_byte(test, gm, 0, -ENXIO, 0);
+}
+
+/*
  * Removal waits for SRCU readers and for a normal RCU grace period (for the
  * fast paths), never for an expedited one: rcu_exp_batches_completed() is
  * the expedited grace-period sequence of the machine, which advances by 4
@@ -604,6 +624,7 @@ static struct kunit_case guestmem_region_cases[] = {
 	KUNIT_CASE(guestmem_test_region_generation),
 	KUNIT_CASE_SLOW(guestmem_test_region_many),
 	KUNIT_CASE(guestmem_test_region_remove_no_expedited_rcu),
+	KUNIT_CASE(guestmem_test_region_user_without_mm),
 	{}
 };
 
