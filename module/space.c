@@ -738,6 +738,20 @@ int guestmem_add_region(struct guestmem *gm, const struct guestmem_region *desc)
 EXPORT_SYMBOL_GPL(guestmem_add_region);
 
 /*
+ * What a removal entry must be before it is looked up: a page-aligned,
+ * non-empty range that does not wrap (no region could be anything else,
+ * and the add checks the same), with @reserved zero.
+ */
+static int gm_remove_validate(const struct guestmem_region *desc)
+{
+	if (desc->reserved[0] || desc->reserved[1])
+		return -EINVAL;
+	if (!desc->size || !PAGE_ALIGNED(desc->size) || !PAGE_ALIGNED(desc->gpa))
+		return -EINVAL;
+	return gm_check_range(desc->gpa, desc->size);
+}
+
+/*
  * Find the region @desc names for removal in @old, not already taken by
  * the batch, and take it (called with gm->lock held).
  */
@@ -783,7 +797,8 @@ static void gm_set_sift(struct gm_set *new, struct gm_set *old)
  * see them: a removal of many regions costs about what one costs.
  *
  * Return: 0, -ENOENT (the entry at *@index names no region, or one named
- * before it), -EINVAL (its @reserved is not zero), -E2BIG (@count too
+ * before it), -EINVAL (its @reserved is not zero, or its range is empty
+ * or not page aligned), -EOVERFLOW (its range wraps), -E2BIG (@count too
  * large), -EBADF (read-only reference) or -EDEADLK (called from a walk
  * callback).  Never fails for want of memory.
  */
@@ -805,10 +820,9 @@ int guestmem_remove_regions(struct guestmem *gm,
 
 	old = gm_update_lock(gm);
 	for (i = 0; i < count; i++) {
-		if (regions[i].reserved[0] || regions[i].reserved[1]) {
-			ret = -EINVAL;
+		ret = gm_remove_validate(&regions[i]);
+		if (ret)
 			goto unmark;
-		}
 		r = gm_remove_find(old, &regions[i], &at);
 		if (!r) {
 			ret = -ENOENT;
@@ -896,8 +910,10 @@ EXPORT_SYMBOL_GPL(guestmem_remove_regions);
  * space, whose read section it would wait for: that is -EDEADLK, with a
  * warning.
  *
- * Return: 0, -ENOENT if no region is exactly [@gpa, @gpa + @size), -EBADF
- * (read-only reference) or -EDEADLK (called from a walk callback).
+ * Return: 0, -EINVAL if the range is empty or not page aligned,
+ * -EOVERFLOW if it wraps, -ENOENT if no region is exactly [@gpa, @gpa +
+ * @size), -EBADF (read-only reference) or -EDEADLK (called from a walk
+ * callback).
  */
 int guestmem_remove_region(struct guestmem *gm, u64 gpa, u64 size)
 {

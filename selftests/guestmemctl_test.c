@@ -628,6 +628,9 @@ TEST_F_TIMEOUT(ctl, errno_messages, 120)
 	CTL(NULL, "add vmalloc 0x1001 4K");
 	EXPECT_RUN(1, "", "guestmemctl: add vmalloc 0x1001 4K: "
 		   "invalid region (GPA, SIZE: page aligned; SIZE not 0) (EINVAL)\n");
+	CTL(NULL, "remove 0x1001 4K");
+	EXPECT_RUN(1, "", "guestmemctl: remove 0x1001 4K: "
+		   "invalid region (GPA, SIZE: page aligned; SIZE not 0) (EINVAL)\n");
 	CTL(NULL, "add user 0 0");
 	EXPECT_RUN(1, "", "guestmemctl: add user 0 0: "
 		   "invalid region (GPA, SIZE: page aligned; SIZE not 0) (EINVAL)\n");

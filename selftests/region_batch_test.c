@@ -339,6 +339,18 @@ TEST_F(space, remove_entry_errors)
 	EXPECT_EQ(-ENOENT, update(self->fd, false, r, 4, &index));
 	EXPECT_EQ(0U, index);
 	r[0].gpa = P(0);
+	/* Ranges no region can have: refused as such, before the lookup. */
+	r[2].gpa += 1;
+	EXPECT_EQ(-EINVAL, update(self->fd, false, r, 4, &index));
+	EXPECT_EQ(2U, index);
+	r[2].gpa -= 1;
+	r[3].size = 0;
+	EXPECT_EQ(-EINVAL, update(self->fd, false, r, 4, &index));
+	EXPECT_EQ(3U, index);
+	r[3] = gm_region(-2 * PG, 4 * PG, 0, 0, 0);
+	EXPECT_EQ(-EOVERFLOW, update(self->fd, false, r, 4, &index));
+	EXPECT_EQ(3U, index);
+	r[3] = gm_region(P(12), 4 * PG, 0, 0, 0);
 	CHECK_SPACE(self->fd, 4, 16 * PG, 1);
 	EXPECT_EQ(lck, vmlck_kb(0));
 

@@ -404,6 +404,42 @@ TEST_F(space, remove_enoent)
 	CHECK_INFO(self->fd, 2, 16 * PG, 4);
 }
 
+/*
+ * A removal names a range no region can have (empty, misaligned, wrapping):
+ * EINVAL or EOVERFLOW, as an add of it would be, not ENOENT; even where a
+ * region starts at that gpa.
+ */
+TEST_F(space, remove_invalid_range)
+{
+	static const struct {
+		uint64_t gpa, size;
+		int err;
+	} c[] = {
+		{ P(16), 0, -EINVAL },
+		{ P(16) + 1, 8 * PG, -EINVAL },
+		{ P(16), 8 * PG - 1, -EINVAL },
+		{ P(16), 8 * PG + 1, -EINVAL },
+		{ P(16) + 2048, 8 * PG - 2048, -EINVAL },
+		{ -PG, 2 * PG, -EOVERFLOW },
+		{ -8 * PG, ~0ULL - 4095, -EOVERFLOW },
+	};
+	unsigned int i;
+
+	ASSERT_EQ(0, gm_add_vmalloc(self->fd, P(16), 8 * PG));
+	ASSERT_EQ(0, gm_add_vmalloc(self->fd, -PG, PG));
+	CHECK_INFO(self->fd, 2, 9 * PG, 2);
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		EXPECT_EQ(c[i].err, gm_remove(self->fd, c[i].gpa, c[i].size))
+			TH_LOG("gpa %#llx size %#llx",
+			       (unsigned long long)c[i].gpa,
+			       (unsigned long long)c[i].size);
+	CHECK_INFO(self->fd, 2, 9 * PG, 2);
+	/* The last page of the GPA space is removable, exactly. */
+	EXPECT_EQ(0, gm_remove(self->fd, -PG, PG));
+	EXPECT_EQ(0, gm_remove(self->fd, P(16), 8 * PG));
+	CHECK_INFO(self->fd, 0, 0, 4);
+}
+
 /* REMOVE_REGION matches gpa and size alone; reserved must be zero. */
 TEST_F(space, remove_matches_gpa_and_size)
 {

@@ -218,6 +218,7 @@ static const char *explain(enum op op, int err)
 		switch (op) {
 		case OP_ADD:
 		case OP_ADD_USER:
+		case OP_REMOVE:
 			return "invalid region (GPA, SIZE: page aligned; SIZE not 0)";
 		case OP_USER_MEM:
 			return "cannot allocate user memory of this size";

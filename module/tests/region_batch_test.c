@@ -145,6 +145,14 @@ static void guestmem_test_region_batch_remove(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, guestmem_remove_regions(gm, rm, 3, &index), -EINVAL);
 	KUNIT_EXPECT_EQ(test, index, 1U);
 	rm[1].reserved[0] = 0;
+	/* Ranges no region can have: refused before the lookup. */
+	rm[2].gpa += 1;
+	KUNIT_EXPECT_EQ(test, guestmem_remove_regions(gm, rm, 3, &index), -EINVAL);
+	KUNIT_EXPECT_EQ(test, index, 2U);
+	rm[2].gpa -= 1;
+	rm[3] = gmt_desc(U64_MAX & PAGE_MASK, GMT_PG(2), 0);
+	KUNIT_EXPECT_EQ(test, guestmem_remove_regions(gm, rm, 4, &index), -EOVERFLOW);
+	KUNIT_EXPECT_EQ(test, index, 3U);
 	KUNIT_EXPECT_EQ(test, guestmem_generation(gm), 1ULL);
 	gmt_expect_region(test, gm, r[1].gpa, r[1].size, true);
 

@@ -356,14 +356,25 @@ static void gen_remove_desc(struct mspace *m, struct guestmem_region *d)
 		d->reserved[rnd(2)] = 1 + rnd(100);
 }
 
-/* The outcomes of removing @d from @m; *@hit: the region it names. */
+/*
+ * The outcomes of removing @d from @m; *@hit: the region it names.  A
+ * reserved field, or a range no region can have (empty, misaligned,
+ * wrapping), is refused as such before any lookup: never ENOENT.
+ */
 static unsigned int remove_expect(struct mspace *m,
 				  const struct guestmem_region *d,
 				  struct mreg **hit)
 {
+	unsigned int invalid = 0;
+
 	*hit = m_match(m, d->gpa, d->size);
-	if (d->reserved[0] || d->reserved[1])
-		return EB(EINVAL) | (*hit ? 0 : EB(ENOENT));
+	if (d->reserved[0] || d->reserved[1] || !d->size || d->size % PG ||
+	    d->gpa % PG)
+		invalid |= EB(EINVAL);
+	if (wraps(d->gpa, d->size))
+		invalid |= EB(EOVERFLOW);
+	if (invalid)
+		return invalid;
 	return *hit ? EB(0) | EB(ENOMEM) : EB(ENOENT);
 }
 
