@@ -71,7 +71,8 @@ struct guestmem_region_list {
  *	invalid, @regions unreadable, no memory for the new region set).
  *	Entries are checked in order, each against the space and the entries
  *	before it, with the errors of the single-region ioctl; a call that
- *	fails changes nothing.
+ *	fails changes nothing.  (On a descriptor opened read-only the call
+ *	is -EBADF before the argument is read, and @index is not written.)
  * @reserved: must be zero
  *
  * All entries take effect at once: readers see the space before the call
