@@ -19,6 +19,7 @@
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "internal.h"
@@ -116,7 +117,9 @@ enum gm_dirty_op {
  * A resched point (and, fetching, a check for a fatal signal) every
  * GM_DIRTY_RESCHED_WORDS words of a region's bitmap.
  */
-#define GM_DIRTY_RESCHED_WORDS	64	/* 4096 pages: 16 MiB */
+#define GM_DIRTY_RESCHED_WORDS	4	/* 256 pages: 1 MiB */
+/* DESIGN.md: a resched point at least every MiB of a long operation. */
+static_assert(GM_DIRTY_RESCHED_WORDS * BITS_PER_LONG * PAGE_SIZE <= SZ_1M);
 
 /*
  * Fetch, fetch and clear, or restore the bits of @npages pages from @gpa,
