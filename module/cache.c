@@ -40,10 +40,11 @@ static int gm_cache_resolve(struct guestmem_cache *c, struct gm_set *set)
  * @gm: the space; the cache does not hold a reference, the caller does (a
  *	cache of a read-only reference refuses writes with -EBADF)
  * @gpa: first byte of the range
- * @len: length of the range (non-zero); the range must lie in one region
+ * @len: length of the range, which must lie in one region; 0 gives an
+ *	empty cache, through which only empty accesses succeed (a range of
+ *	no bytes is a no-op that succeeds on every path, DESIGN.md)
  *
- * Return: 0, -EINVAL (zero length), -EOVERFLOW, or -ENXIO if the range is
- * not inside one region.
+ * Return: 0, -EOVERFLOW, or -ENXIO if the range is not inside one region.
  */
 int guestmem_cache_init(struct guestmem_cache *c, struct guestmem *gm, u64 gpa,
 			u64 len)
@@ -51,8 +52,6 @@ int guestmem_cache_init(struct guestmem_cache *c, struct guestmem *gm, u64 gpa,
 	int idx, ret;
 
 	memset(c, 0, sizeof(*c));
-	if (!len)
-		return -EINVAL;
 	ret = gm_check_range(gpa, len);
 	if (ret)
 		return ret;
@@ -61,6 +60,8 @@ int guestmem_cache_init(struct guestmem_cache *c, struct guestmem *gm, u64 gpa,
 	c->space_generation = &gm->generation;
 	c->gpa = gpa;
 	c->len = len;
+	if (!len)
+		return 0;	/* nothing to resolve, ever */
 	idx = srcu_read_lock(&gm->srcu);
 	ret = gm_cache_resolve(c, gm_set_deref(gm));
 	srcu_read_unlock(&gm->srcu, idx);
