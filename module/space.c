@@ -466,8 +466,9 @@ static void gm_pending_trim(struct guestmem *gm, struct gm_set *set)
  * A snapshot for @count keys for a removal (called with gm->lock held).
  * Removal never fails for want of memory: if no allocation is possible it
  * takes gm->retired, which has room for one key fewer than the published
- * set (it is the set before the last add, or before the last removal),
- * after waiting until no reader can be using it any more.  That wait is
+ * set (it is the set before the last add of one region or the last
+ * removal, or the spare an add of more retires), after waiting until no
+ * reader can be using it any more.  That wait is
  * one SRCU and one normal RCU grace period: slow, and only under memory
  * pressure.
  */
@@ -654,7 +655,7 @@ int guestmem_add_regions(struct guestmem *gm,
 			 unsigned int count, unsigned int *index)
 {
 	struct gm_adding adding = { .regions = RB_ROOT };
-	struct gm_set *old, *new;
+	struct gm_set *old, *new, *spare = NULL;
 	unsigned int i = count;
 	struct gm_region *r;
 	int ret;
@@ -686,11 +687,27 @@ int guestmem_add_regions(struct guestmem *gm,
 		ret = -ENOMEM;
 		goto unwind;
 	}
+	/*
+	 * A removal that finds no memory takes the retired set, which must
+	 * have room for the new set less one key (gm_set_for_removal()).
+	 * @old has, after an add of one region; after more, a spare set
+	 * that no reader ever sees is retired in its place.
+	 */
+	if (old->capacity + 1 < new->count) {
+		spare = gm_set_alloc(new->count - 1, GFP_KERNEL_ACCOUNT);
+		if (!spare) {
+			kvfree(new);
+			ret = -ENOMEM;
+			goto unwind;
+		}
+	}
 	gm_set_merge(new, old, &adding);
 	new->total_size = old->total_size + adding.size;
 	gm->vmalloc_bytes += adding.vmalloc_bytes;
 	gm_publish(gm, old, new);
 	gm_retire(gm, old);
+	if (spare)
+		gm_retire(gm, spare);	/* @old to gm->pending, @spare kept */
 	gm_pending_trim(gm, new);
 	mutex_unlock(&gm->lock);
 	for (i = 0; i < count; i++)

@@ -478,6 +478,60 @@ TEST_F(fi, remove)
 	report(&s);
 }
 
+/*
+ * The same right after a batch add of three regions: the set that add
+ * replaced has room for fewer keys than the removal of one needs, so the
+ * add keeps a spare of the right size.  Before it did, the removal's
+ * failed allocation found no set to take: a WARNING and ENOMEM.
+ */
+TEST_F(fi, remove_after_batch_add)
+{
+	struct guestmem_region_batch b;
+	struct guestmem_region r[3];
+	int survived = 0, n, i, ret, fd = gm_open();
+	uint32_t n0, nr;
+	uint64_t gen0, gen;
+	uint8_t byte;
+
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 3; i++)
+		r[i] = gm_region(G + i * 2 * PG, PG, 0, GUESTMEM_BACKING_VMALLOC, 0);
+	for (n = 1; n <= MAXN; n++) {
+		b = (struct guestmem_region_batch){ .regions = (uintptr_t)r,
+						     .count = 3 };
+		ASSERT_EQ(0, gm_ioctl(fd, GUESTMEM_ADD_REGIONS, &b));
+		ASSERT_EQ(0, info_of(fd, &n0, &gen0));
+		ASSERT_EQ(0, arm(n));
+		ret = gm_remove(fd, G, PG);
+		if (!fired()) {
+			ASSERT_EQ(0, ret);
+			break;
+		}
+		ASSERT_EQ(0, info_of(fd, &nr, &gen));
+		if (ret) {
+			ASSERT_TRUE(one_of(-ret, E_COPY))
+				TH_LOG("remove, fault point %d: %s", n, strerror(-ret));
+			ASSERT_EQ(n0, nr);
+			ASSERT_EQ(gen0, gen);
+			ASSERT_EQ(0, gm_remove(fd, G, PG));
+		} else {
+			survived++;
+			ASSERT_EQ(n0 - 1, nr);
+			ASSERT_EQ(gen0 + 1, gen);
+			ASSERT_EQ(-ENXIO, gm_read(fd, G, &byte, 1));
+		}
+		b = (struct guestmem_region_batch){ .regions = (uintptr_t)&r[1],
+						     .count = 2 };
+		ASSERT_EQ(0, gm_ioctl(fd, GUESTMEM_REMOVE_REGIONS, &b));
+		ASSERT_EQ(0, info_of(fd, &nr, &gen));
+		ASSERT_EQ(0U, nr);
+	}
+	ASSERT_LE(n, MAXN);
+	/* The allocation of the new set failed at least once, and it went on. */
+	ASSERT_LE(1, survived);
+	close(fd);
+}
+
 /* Two adjacent regions of different backings, the boundary at B2. */
 static int two_regions(int fd, uint8_t *mem)
 {
