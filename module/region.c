@@ -169,15 +169,20 @@ static long gm_pin_user_chunk(struct gm_region *r, unsigned long addr,
 	} else {
 		/*
 		 * A READONLY region pins the pages the caller goes on using.
-		 * In a private writable VMA, a read-only pin may get the
-		 * shared zero page or page cache, which the caller's next
-		 * write replaces: 6.2 and later unshare such a long-term pin
-		 * (gup_must_unshare()), 6.1 does not.  Break COW now, as a
-		 * write would, with FOLL_WRITE.
+		 * In a private VMA that is or may be made writable (a COW
+		 * mapping), a read-only pin may get the shared zero page or
+		 * page cache, which the caller's next write replaces: 6.2
+		 * and later unshare such a long-term pin (gup_must_unshare()),
+		 * 6.1 does not.  Break COW now, as a write would: FOLL_WRITE,
+		 * and FOLL_FORCE where the VMA is read-only for now (the
+		 * page is copied, the mapping stays read-only, as for
+		 * ptrace()'s writes).
 		 */
-		if (!(r->flags & GUESTMEM_REGION_READONLY) ||
-		    (vma->vm_flags & (VM_MAYSHARE | VM_WRITE)) == VM_WRITE)
+		if (!(r->flags & GUESTMEM_REGION_READONLY))
 			gup_flags |= FOLL_WRITE;
+		else if (is_cow_mapping(vma->vm_flags))
+			gup_flags |= FOLL_WRITE |
+				     (vma->vm_flags & VM_WRITE ? 0 : FOLL_FORCE);
 		nr = min(nr, (vma->vm_end - addr) >> PAGE_SHIFT);
 		ret = gm_pin_user_pages(addr, nr, gup_flags, pages);
 		if (ret == 0)

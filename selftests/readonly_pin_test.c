@@ -5,9 +5,10 @@
  * shared zero page, over a private file (shmem) mapping the page cache; the
  * caller's next write moves its mapping to a new page, and on 6.1 (which
  * does not unshare such pins, as 6.2 and later do) guestmem kept reading
- * the old one.  Here the caller writes through its own mapping after the
- * add, and GUESTMEM_READ and pread see the write; the file's own contents
- * are untouched; the region stays read-only.
+ * the old one.  The same holds for a read-only private mapping the caller
+ * later makes writable.  Here the caller writes through its own mapping
+ * after the add, and GUESTMEM_READ and pread see the write; the file's own
+ * contents are untouched; the region stays read-only.
  */
 #include "guestmem_util.h"
 #include "kselftest_harness.h"
@@ -120,21 +121,56 @@ TEST_F(pin, private_shmem)
 	close(mfd);
 }
 
-/* A read-only private mapping still takes a READONLY region. */
+/*
+ * A read-only private mapping still takes a READONLY region, and it too
+ * pins what the caller goes on using once it makes the mapping writable:
+ * 6.12 unshares the pin (gup_must_unshare()); on 6.1 guestmem breaks COW
+ * itself (FOLL_WRITE | FOLL_FORCE), or the caller's first write after
+ * mprotect() left the region on the page cache.
+ */
 TEST_F(pin, private_read_only_mapping)
 {
+	uint8_t buf[LEN];
 	uint8_t *p;
 	int mfd;
 
 	mfd = memfd_holes();
 	ASSERT_LE(0, mfd);
+	memset(buf, 0x33, sizeof(buf));
+	ASSERT_EQ((ssize_t)LEN, pwrite(mfd, buf, LEN, 0));
 	p = mmap(NULL, LEN, PROT_READ, MAP_PRIVATE, mfd, 0);
 	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0x33, p[0]);	/* the page cache is mapped */
 	EXPECT_EQ(0, add_readonly(self->fd, p));
 	EXPECT_EQ(-EFAULT, gm_add(self->fd, B + LEN, LEN, (uintptr_t)p,
 				  GUESTMEM_BACKING_USER, 0));
+	EXPECT_EQ(0, gm_read(self->fd, B, buf, LEN));
+	EXPECT_EQ(-1, mem_check(buf, 0x33, LEN));
+	ASSERT_EQ(0, mprotect(p, LEN, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(0, check_sees_caller_writes(self->fd, p, 0x44));
+	/* The file is untouched. */
+	ASSERT_EQ((ssize_t)LEN, pread(mfd, buf, LEN, 0));
+	EXPECT_EQ(-1, mem_check(buf, 0x33, LEN));
+	EXPECT_EQ(0, gm_remove(self->fd, B, LEN));
 	munmap(p, LEN);
 	close(mfd);
+}
+
+/* The same over untouched anonymous memory mapped PROT_READ. */
+TEST_F(pin, read_only_anonymous_made_writable)
+{
+	uint8_t buf[LEN];
+	uint8_t *p;
+
+	p = mmap(NULL, LEN, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, add_readonly(self->fd, p));
+	EXPECT_EQ(0, gm_read(self->fd, B, buf, LEN));
+	EXPECT_EQ(-1, mem_check(buf, 0, LEN));
+	ASSERT_EQ(0, mprotect(p, LEN, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(0, check_sees_caller_writes(self->fd, p, 0x55));
+	EXPECT_EQ(0, gm_remove(self->fd, B, LEN));
+	munmap(p, LEN);
 }
 
 TEST_HARNESS_MAIN
