@@ -143,6 +143,16 @@ static bool gm_vma_accepted(struct vm_area_struct *vma)
 	       shmem_file(vma->vm_file);
 }
 
+/* The GUP flags that break COW in @vma, a COW mapping, as a write would. */
+static unsigned int gm_cow_break_flags(struct vm_area_struct *vma)
+{
+	if (vma->vm_flags & VM_WRITE)
+		return FOLL_WRITE;
+	if ((vma->vm_flags & VM_READ) && !is_vm_hugetlb_page(vma))
+		return FOLL_WRITE | FOLL_FORCE;
+	return 0;
+}
+
 /*
  * Pin up to @nr pages from @addr, all in one VMA, checking that VMA under
  * the same hold of the mmap lock as the pin, so that what is pinned is what
@@ -174,15 +184,16 @@ static long gm_pin_user_chunk(struct gm_region *r, unsigned long addr,
 		 * page cache, which the caller's next write replaces: 6.2
 		 * and later unshare such a long-term pin (gup_must_unshare()),
 		 * 6.1 does not.  Break COW now, as a write would: FOLL_WRITE,
-		 * and FOLL_FORCE where the VMA is read-only for now (the
-		 * page is copied, the mapping stays read-only, as for
-		 * ptrace()'s writes).
+		 * and FOLL_FORCE where the VMA is readable but read-only for
+		 * now (the page is copied, the mapping stays read-only, as
+		 * for ptrace()'s writes).  Never where it is not readable:
+		 * FOLL_FORCE would pin PROT_NONE memory, which is -EFAULT.
+		 * (Nor for hugetlb, which refuses FOLL_FORCE | FOLL_WRITE.)
 		 */
 		if (!(r->flags & GUESTMEM_REGION_READONLY))
 			gup_flags |= FOLL_WRITE;
 		else if (is_cow_mapping(vma->vm_flags))
-			gup_flags |= FOLL_WRITE |
-				     (vma->vm_flags & VM_WRITE ? 0 : FOLL_FORCE);
+			gup_flags |= gm_cow_break_flags(vma);
 		nr = min(nr, (vma->vm_end - addr) >> PAGE_SHIFT);
 		ret = gm_pin_user_pages(addr, nr, gup_flags, pages);
 		if (ret == 0)

@@ -173,4 +173,32 @@ TEST_F(pin, read_only_anonymous_made_writable)
 	munmap(p, LEN);
 }
 
+/*
+ * Breaking COW in a read-only mapping must not reach memory the caller
+ * cannot read: a READONLY region over PROT_NONE memory is EFAULT, nothing
+ * pinned (it was pinned while guestmem forced the pin of any COW mapping).
+ */
+TEST_F(pin, prot_none_is_efault)
+{
+	struct guestmem_info info;
+	long lck = vmlck_kb(0);
+	uint8_t *p;
+	int mfd;
+
+	p = mmap(NULL, LEN, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-EFAULT, add_readonly(self->fd, p));
+	munmap(p, LEN);
+	mfd = memfd_holes();
+	ASSERT_LE(0, mfd);
+	p = mmap(NULL, LEN, PROT_NONE, MAP_PRIVATE, mfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-EFAULT, add_readonly(self->fd, p));
+	munmap(p, LEN);
+	close(mfd);
+	EXPECT_EQ(lck, vmlck_kb(0));
+	EXPECT_EQ(0, gm_info(self->fd, &info));
+	EXPECT_EQ(0U, info.num_regions);
+}
+
 TEST_HARNESS_MAIN
