@@ -5,11 +5,12 @@
  * static keys on and off (scripts/kvm-hold.c lists them).  Under qemu 7.2's
  * multi-threaded TCG this now and then hangs both vCPUs on a stale int3:
  *
- *   scripts/vm --kernel stock --no-kvm-hold -- kvm-flip   # hung in 2 of 2
- *   scripts/vm --kernel stock -- kvm-flip                 # the holder: passes
+ *   scripts/vm --kernel stock --no-module --no-kvm-hold -- kvm-flip  # hangs
+ *   scripts/vm --kernel stock --no-module -- kvm-flip     # the holder: passes
  *
- * (2026-12-08: hung at rounds ~25 and ~120 without the holder; 300 and 600
- * rounds ran through with it.)  No guestmem code is involved.
+ * (2026-12-08: hung at rounds ~25 and ~120 without the holder, and again
+ * in a third run; 300 and 600 rounds ran through with it.)  --no-module:
+ * no guestmem code is loaded.
  */
 #include <fcntl.h>
 #include <linux/kvm.h>

@@ -23,6 +23,9 @@
  * on its command line once it does, and sleeps until killed.  The keys then
  * stay enabled for the whole run, whatever VMs the tests create and
  * destroy.  The held VMs never run and share nothing with the tests.
+ * Its own flips can hang the same way (one did, at boot, beside another
+ * VM loading the host): so the test kernels boot with maxcpus=1, and the
+ * init brings the second CPU online only once this is ready.
  */
 #include <fcntl.h>
 #include <linux/kvm.h>

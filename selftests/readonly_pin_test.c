@@ -126,7 +126,8 @@ TEST_F(pin, private_shmem)
  * pins what the caller goes on using once it makes the mapping writable:
  * 6.12 unshares the pin (gup_must_unshare()); on 6.1 guestmem breaks COW
  * itself (FOLL_WRITE | FOLL_FORCE), or the caller's first write after
- * mprotect() left the region on the page cache.
+ * mprotect() left the region on the page cache.  (Not for hugetlbfs, which
+ * refuses FOLL_FORCE | FOLL_WRITE: there 6.1 keeps the old page.)
  */
 TEST_F(pin, private_read_only_mapping)
 {

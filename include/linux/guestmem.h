@@ -80,7 +80,7 @@ int guestmem_mark_dirty(struct guestmem *gm, u64 gpa, u64 len);
  * @gm: the space (the cache holds no reference on it)
  * @space_generation: the space's live generation counter (internal)
  * @gpa: first byte of the range
- * @len: length of the range, inside one region
+ * @len: length of the range, inside one region (0: an empty cache)
  * @generation: the space generation @region was resolved at
  * @kaddr: kernel address of @gpa for reads under RCU-sched: set only for
  *	a region that may be read so (VMALLOC), valid only while

@@ -391,7 +391,7 @@ static void fetch_without_kvm(struct side *s, uint64_t *bm, uint64_t pages,
 		if (!log_exact(bm, pages))
 			die("the log without KVM is not the pages written");
 	}
-	printf("GMDIAG|K3 fetch+clear per cleared page: in K3 / the same pages with no KVM memslot|%.2f us / %.2f us (KVM's MMU-notifier callbacks: the difference)\n",
+	printf("GMDIAG|K3 fetch+clear per cleared page: in K3 / the same pages with no KVM memslot|%.2f us / %.2f us (the difference: KVM's SPTE zaps and flushes)\n",
 	       k3_fetch / written, median(us, reps) / written);
 }
 
