@@ -143,9 +143,11 @@ static bool gm_vma_accepted(struct vm_area_struct *vma)
 	       shmem_file(vma->vm_file);
 }
 
-/* The GUP flags that break COW in @vma, a COW mapping, as a write would. */
+/* The GUP flags that break COW in @vma (a COW mapping), as a write would. */
 static unsigned int gm_cow_break_flags(struct vm_area_struct *vma)
 {
+	if (!is_cow_mapping(vma->vm_flags))
+		return 0;
 	if (vma->vm_flags & VM_WRITE)
 		return FOLL_WRITE;
 	if ((vma->vm_flags & VM_READ) && !is_vm_hugetlb_page(vma))
@@ -190,10 +192,8 @@ static long gm_pin_user_chunk(struct gm_region *r, unsigned long addr,
 		 * FOLL_FORCE would pin PROT_NONE memory, which is -EFAULT.
 		 * (Nor for hugetlb, which refuses FOLL_FORCE | FOLL_WRITE.)
 		 */
-		if (!(r->flags & GUESTMEM_REGION_READONLY))
-			gup_flags |= FOLL_WRITE;
-		else if (is_cow_mapping(vma->vm_flags))
-			gup_flags |= gm_cow_break_flags(vma);
+		gup_flags |= r->flags & GUESTMEM_REGION_READONLY ?
+			     gm_cow_break_flags(vma) : FOLL_WRITE;
 		nr = min(nr, (vma->vm_end - addr) >> PAGE_SHIFT);
 		ret = gm_pin_user_pages(addr, nr, gup_flags, pages);
 		if (ret == 0)

@@ -65,6 +65,24 @@ static int check_sees_caller_writes(int fd, uint8_t *p, uint8_t v)
 	return 0;
 }
 
+/*
+ * The READONLY region over @p, a PROT_READ private mapping holding @was:
+ * it reads @was, and once the caller makes @p writable, every read path
+ * follows the caller's writes.
+ */
+static int check_made_writable(int fd, uint8_t *p, uint8_t was, uint8_t v)
+{
+	uint8_t buf[LEN];
+
+	if (gm_read(fd, B, buf, LEN))
+		return -11;
+	if (mem_check(buf, was, LEN) != -1)
+		return -12;
+	if (mprotect(p, LEN, PROT_READ | PROT_WRITE))
+		return -13;
+	return check_sees_caller_writes(fd, p, v);
+}
+
 TEST_F(pin, untouched_anonymous)
 {
 	uint8_t v = 0x5a;
@@ -145,10 +163,7 @@ TEST_F(pin, private_read_only_mapping)
 	EXPECT_EQ(0, add_readonly(self->fd, p));
 	EXPECT_EQ(-EFAULT, gm_add(self->fd, B + LEN, LEN, (uintptr_t)p,
 				  GUESTMEM_BACKING_USER, 0));
-	EXPECT_EQ(0, gm_read(self->fd, B, buf, LEN));
-	EXPECT_EQ(-1, mem_check(buf, 0x33, LEN));
-	ASSERT_EQ(0, mprotect(p, LEN, PROT_READ | PROT_WRITE));
-	EXPECT_EQ(0, check_sees_caller_writes(self->fd, p, 0x44));
+	EXPECT_EQ(0, check_made_writable(self->fd, p, 0x33, 0x44));
 	/* The file is untouched. */
 	ASSERT_EQ((ssize_t)LEN, pread(mfd, buf, LEN, 0));
 	EXPECT_EQ(-1, mem_check(buf, 0x33, LEN));
@@ -160,16 +175,12 @@ TEST_F(pin, private_read_only_mapping)
 /* The same over untouched anonymous memory mapped PROT_READ. */
 TEST_F(pin, read_only_anonymous_made_writable)
 {
-	uint8_t buf[LEN];
 	uint8_t *p;
 
 	p = mmap(NULL, LEN, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, add_readonly(self->fd, p));
-	EXPECT_EQ(0, gm_read(self->fd, B, buf, LEN));
-	EXPECT_EQ(-1, mem_check(buf, 0, LEN));
-	ASSERT_EQ(0, mprotect(p, LEN, PROT_READ | PROT_WRITE));
-	EXPECT_EQ(0, check_sees_caller_writes(self->fd, p, 0x55));
+	EXPECT_EQ(0, check_made_writable(self->fd, p, 0, 0x55));
 	EXPECT_EQ(0, gm_remove(self->fd, B, LEN));
 	munmap(p, LEN);
 }
